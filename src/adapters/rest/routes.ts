@@ -1,0 +1,146 @@
+/**
+ * The REST adapter: one fastify route per exposed operation, plus 405 answers
+ * for the other methods of each path. Handlers are built once per route.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
+import { GatewayError } from '../../errors.js';
+import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
+import { readMappedOutput } from '../../upstream/response.js';
+import type { InputValues } from '../../upstream/url.js';
+import { bodyInput, objectSchemaOf } from '../input-schema.js';
+import { sendProblem } from './problem.js';
+
+/** RestDeps are the services the REST handlers use. */
+export interface RestDeps {
+  readonly upstream: UpstreamClient;
+  readonly maxResponseBytes: number;
+}
+
+const ROUTABLE_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
+
+/** Upstream headers worth passing on; everything else (hop-by-hop, Set-Cookie, Server…) is dropped. */
+const PASSED_HEADERS = ['content-type', 'content-language', 'cache-control', 'etag', 'last-modified', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+
+function copyHeaders(reply: FastifyReply, res: UpstreamResponse): void {
+  const headers = res.headers;
+  for (let i = 0; i < PASSED_HEADERS.length; i++) {
+    const name = PASSED_HEADERS[i] as string;
+    const value = headers[name];
+    if (value !== undefined) reply.header(name, value);
+  }
+}
+
+function isJsonContentType(value: string | string[] | undefined): boolean {
+  return typeof value === 'string' && (value.includes('/json') || value.includes('+json'));
+}
+
+/** collectInputs reads each consumed parameter's value from the request. */
+function collectInputs(inputs: readonly InputBinding[], request: FastifyRequest): InputValues {
+  const values: InputValues = {};
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i] as InputBinding;
+    const source = input.source;
+    let value: unknown;
+    switch (source.kind) {
+      case 'path':
+        value = (request.params as Record<string, unknown>)[source.name];
+        break;
+      case 'query':
+        value = (request.query as Record<string, unknown>)[source.name];
+        break;
+      case 'header':
+        value = request.headers[source.name];
+        break;
+      case 'body':
+        value = request.body;
+        if (value === undefined && input.parameter.required) {
+          throw new GatewayError('NGW_ERR_VALIDATION', 'body is required', { errors: [{ field: 'body', message: 'is required' }] });
+        }
+        break;
+      case 'const':
+        value = source.value;
+        break;
+      default:
+        value = undefined;
+    }
+    if (value !== undefined) values[input.parameter.name] = value;
+  }
+  return values;
+}
+
+/**
+ * sendUpstream answers with the upstream's status. Error bodies pass through
+ * unchanged; an identity-mapped JSON body is streamed without parsing;
+ * anything else is read, decoded and mapped.
+ */
+async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
+  const status = res.statusCode;
+  reply.request.upstreamStatus = status;
+  if (status >= 300 && status < 400) {
+    res.body.destroy();
+    throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${route.operation.key} with a redirect (${status}), which the gateway does not follow`);
+  }
+  copyHeaders(reply, res);
+  reply.code(status);
+  if (status >= 400 || (route.output.identity && isJsonContentType(res.headers['content-type']))) {
+    const length = res.headers['content-length'];
+    if (typeof length === 'string') reply.header('content-length', length);
+    return reply.send(res.body);
+  }
+  const output = await readMappedOutput(route, res, deps.maxResponseBytes, deps.upstream.timeoutFor(route.operation));
+  if (output === undefined) return reply.removeHeader('content-type').send();
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(output));
+}
+
+function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
+  const inputs = route.inputs;
+  const op = route.operation;
+  return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const values = collectInputs(inputs, request);
+    const res = await deps.upstream.send(op, values, { requestId: String(request.id) });
+    return sendUpstream(route, deps, res, reply);
+  };
+}
+
+function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
+  const schema: Record<string, unknown> = {};
+  const params = objectSchemaOf(route.inputs, 'path');
+  const querystring = objectSchemaOf(route.inputs, 'query');
+  const headers = objectSchemaOf(route.inputs, 'header');
+  const body = bodyInput(route.inputs);
+  if (params !== undefined) schema['params'] = params;
+  if (querystring !== undefined) schema['querystring'] = querystring;
+  if (headers !== undefined) schema['headers'] = headers;
+  if (body !== undefined) schema['body'] = { ...{ type: body.parameter.type }, ...(body.parameter.schema ?? {}) };
+  return {
+    method: route.method,
+    url: route.url,
+    schema,
+    config: { operationId: route.operationId },
+    handler: routeHandler(route, deps),
+  };
+}
+
+function methodNotAllowed(allowed: string) {
+  return function answerMethodNotAllowed(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    reply.header('allow', allowed);
+    return sendProblem(reply, new GatewayError('NGW_ERR_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; allowed: ${allowed}`));
+  };
+}
+
+/** registerRestRoutes adds the adapter's routes to a fastify instance. */
+export function registerRestRoutes(app: FastifyInstance, adapter: CompiledRestAdapter, deps: RestDeps): void {
+  const methodsByUrl = new Map<string, Set<string>>();
+  for (const route of adapter.routes) {
+    app.route(routeOptions(route, deps));
+    const methods = methodsByUrl.get(route.url) ?? new Set<string>();
+    methods.add(route.method);
+    if (route.method === 'GET') methods.add('HEAD');
+    methodsByUrl.set(route.url, methods);
+  }
+  for (const [url, methods] of methodsByUrl) {
+    const others = ROUTABLE_METHODS.filter((m) => !methods.has(m));
+    if (others.length > 0) app.route({ method: others, url, handler: methodNotAllowed([...methods].sort().join(', ')) });
+  }
+}

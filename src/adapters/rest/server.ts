@@ -1,0 +1,72 @@
+/**
+ * Building the REST server: fastify with the gateway's limits, error shape,
+ * request ids, one log line per request, health and the capability's routes.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { CompiledRestAdapter } from '../../capability/compiled.js';
+import { GatewayError } from '../../errors.js';
+import { registerHealth } from '../../ops/health.js';
+import { genRequestId } from '../../ops/request-id.js';
+import { GatewayLogController } from '../../ops/request-log.js';
+import { createValidatorCompiler } from '../validation.js';
+import { errorHandler, sendProblem } from './problem.js';
+import { registerRestRoutes, type RestDeps } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Status the upstream answered, 0 when no upstream call was made. */
+    upstreamStatus: number;
+    /** NGW_ERR_* code when the gateway answered with its own error, else ''. */
+    errorCode: string;
+  }
+}
+
+/** RestServerOptions are the REST server's limits. */
+export interface RestServerOptions {
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+  /** Bounds the whole request (slow-loris protection); longer than any upstream timeout. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+}
+
+function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
+}
+
+function echoRequestId(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header('x-request-id', request.id);
+  done();
+}
+
+/** Only JSON bodies are accepted; fastify's built-in text/plain parser would let other types through. */
+function removeNonJsonParsers(app: FastifyInstance): void {
+  app.removeContentTypeParser('text/plain');
+}
+
+/** buildRestServer creates (but does not start) the REST server of one adapter. */
+export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, options: RestServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new GatewayLogController({ requestIdLogLabel: 'reqId' }),
+    genReqId: genRequestId,
+    bodyLimit: options.bodyLimitBytes,
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+  });
+  app.decorateRequest('upstreamStatus', 0);
+  app.decorateRequest('errorCode', '');
+  removeNonJsonParsers(app);
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFound);
+  app.addHook('onRequest', echoRequestId);
+  registerHealth(app);
+  registerRestRoutes(app, adapter, deps);
+  return app;
+}

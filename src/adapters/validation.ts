@@ -1,0 +1,86 @@
+/**
+ * Validators: path, query and header values arrive as strings and are coerced
+ * to their declared types; JSON bodies and MCP arguments are never coerced
+ * (a body `"id": "abc"` is a 400, not a silent conversion).
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+
+// ajv-formats is CommonJS with `exports.default`; require() sidesteps the ESM interop wrapper.
+const addFormats = createRequire(import.meta.url)('ajv-formats') as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: coerce ? 'array' : false, useDefaults: coerce, removeAdditional: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+const stringPartsAjv = makeAjv(true);
+/** jsonAjv validates JSON documents exactly as written. */
+export const jsonAjv = makeAjv(false);
+
+/** compileJsonValidator compiles a schema for JSON input (bodies, MCP arguments). */
+export function compileJsonValidator(schema: object): ValidateFunction {
+  return jsonAjv.compile(schema);
+}
+
+type JsonSchema = { [key: string]: unknown };
+
+const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/;
+const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+/** The property names of an object schema whose type is integer or number. */
+function numericProperties(schema: JsonSchema): { name: string; pattern: RegExp; type: string }[] {
+  const props = schema['properties'];
+  if (typeof props !== 'object' || props === null) return [];
+  const out: { name: string; pattern: RegExp; type: string }[] = [];
+  for (const [name, prop] of Object.entries(props as Record<string, JsonSchema>)) {
+    const type = prop['type'];
+    if (type === 'integer') out.push({ name, pattern: INTEGER_TEXT, type: 'integer' });
+    else if (type === 'number') out.push({ name, pattern: NUMBER_TEXT, type: 'number' });
+  }
+  return out;
+}
+
+/**
+ * ajv's coercion accepts `1e3`, `0x10` and ` 1` as numbers; a URL segment or query value
+ * must be plain decimal, so the text is checked before ajv coerces it.
+ */
+function withStrictNumerals(schema: JsonSchema, validate: ValidateFunction): ValidateFunction | ((data: unknown) => boolean) {
+  const numeric = numericProperties(schema);
+  if (numeric.length === 0) return validate;
+  let ownErrors: { instancePath: string; message: string; keyword: string; params: Record<string, unknown> }[] | null = null;
+  const check = (data: unknown): boolean => {
+    ownErrors = null;
+    if (typeof data === 'object' && data !== null) {
+      const record = data as Record<string, unknown>;
+      for (const { name, pattern, type } of numeric) {
+        const value = record[name];
+        const values = Array.isArray(value) ? value : [value];
+        for (const v of values) {
+          if (typeof v === 'string' && !pattern.test(v)) {
+            ownErrors ??= [];
+            ownErrors.push({ instancePath: `/${name}`, message: `must be ${type === 'integer' ? 'an integer' : 'a number'} in plain decimal notation`, keyword: 'type', params: { type } });
+          }
+        }
+      }
+    }
+    if (ownErrors !== null) return false;
+    return validate(data) as boolean;
+  };
+  Object.defineProperty(check, 'errors', { get: () => ownErrors ?? validate.errors });
+  return check;
+}
+
+/** createValidatorCompiler is fastify's validator compiler with the two policies above. */
+export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
+  return ({ schema, httpPart }) => {
+    if (httpPart !== 'body') return withStrictNumerals(schema as JsonSchema, stringPartsAjv.compile(schema as object));
+    // A missing body is checked against the parameter's `required` by the handler, not by the schema.
+    const validate = jsonAjv.compile(schema as object);
+    const validateBody = (data: unknown): boolean => data === undefined || validate(data);
+    Object.defineProperty(validateBody, 'errors', { get: () => validate.errors });
+    return validateBody;
+  };
+}

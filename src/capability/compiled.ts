@@ -1,0 +1,129 @@
+/**
+ * The compiled capability: plain, frozen route tables built once at boot.
+ * Adapters only read these; nothing here is rebuilt per request.
+ */
+import type { CompiledOutput } from './jsonpath.js';
+import type {
+  CapabilityModel,
+  HintsModel,
+  HttpMethod,
+  InputParameterModel,
+  OutputParameterModel,
+} from './model.js';
+import type { PathSegment } from './templates.js';
+
+/** CompiledAuth is the credential to inject, fully resolved. */
+export interface CompiledAuth {
+  readonly type: 'apikey' | 'bearer' | 'basic' | 'none';
+  /** Lower-cased header name, when the credential goes in a header. */
+  readonly headerName: string | undefined;
+  readonly headerValue: string | undefined;
+  /** Query parameter name and value, when the credential goes in the query string. */
+  readonly queryName: string | undefined;
+  readonly queryValue: string | undefined;
+  /** Lower-cased name of the consumed input parameter that carries the credential (never asked of clients). */
+  readonly parameterName: string | undefined;
+  /** Every secret string, for redaction checks. */
+  readonly secrets: readonly string[];
+}
+
+/** CompiledUpstream is one `consumes` entry: where it lives and how to authenticate. */
+export interface CompiledUpstream {
+  readonly namespace: string;
+  /** `http://host:port` without a trailing slash. */
+  readonly origin: string;
+  /** Path prefix from baseUri (`/label-studio`), or ''. */
+  readonly basePath: string;
+  readonly auth: CompiledAuth;
+}
+
+/** CompiledOperation is one consumed (upstream) operation. */
+export interface CompiledOperation {
+  /** `namespace.operation`, unique in the capability. */
+  readonly key: string;
+  readonly name: string;
+  readonly upstream: CompiledUpstream;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly pathSegments: readonly PathSegment[];
+  readonly description: string | undefined;
+  /** Input parameters the caller may supply (the credential parameter is removed). */
+  readonly parameters: readonly InputParameterModel[];
+  readonly outputRawFormat: string;
+  readonly outputParameters: readonly OutputParameterModel[];
+  readonly timeoutMs: number | undefined;
+  /** Hints merged from the exposures that call this operation and the method's semantics. */
+  readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
+}
+
+/** Where a consumed parameter's value comes from at request time. */
+export type InputSource =
+  | { readonly kind: 'path' | 'query' | 'header' | 'body' | 'argument'; readonly name: string }
+  | { readonly kind: 'const'; readonly value: unknown };
+
+/** InputBinding pairs a consumed parameter with its source. */
+export interface InputBinding {
+  readonly parameter: InputParameterModel;
+  readonly source: InputSource;
+}
+
+/** CompiledCall is what a REST route and an MCP tool share: an operation, its inputs and output. */
+export interface CompiledCall {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly operation: CompiledOperation;
+  readonly inputs: readonly InputBinding[];
+  readonly output: CompiledOutput;
+  readonly outputParameters: readonly OutputParameterModel[];
+  readonly extensions: Readonly<Record<string, unknown>>;
+  readonly yamlPath: string;
+}
+
+/** CompiledRestRoute is one REST route. */
+export interface CompiledRestRoute extends CompiledCall {
+  readonly method: HttpMethod;
+  /** The capability's path (`/v1/api/organizations/{id}`). */
+  readonly path: string;
+  /** The router's path (`/v1/api/organizations/:id`). */
+  readonly url: string;
+  readonly operationId: string;
+  readonly resourceName: string;
+  readonly resourceDescription: string | undefined;
+}
+
+/** CompiledMcpTool is one MCP tool. */
+export interface CompiledMcpTool extends CompiledCall {
+  readonly title: string | undefined;
+  readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
+}
+
+/** CompiledRestAdapter is a REST `exposes` entry. */
+export interface CompiledRestAdapter {
+  readonly namespace: string;
+  readonly port: number;
+  readonly address: string | undefined;
+  readonly description: string | undefined;
+  readonly routes: readonly CompiledRestRoute[];
+}
+
+/** CompiledMcpAdapter is an MCP `exposes` entry. */
+export interface CompiledMcpAdapter {
+  readonly namespace: string;
+  readonly port: number;
+  readonly address: string | undefined;
+  readonly transport: 'http' | 'stdio';
+  readonly description: string | undefined;
+  readonly tools: readonly CompiledMcpTool[];
+}
+
+/** CompiledCapability is the whole capability, ready to serve. */
+export interface CompiledCapability {
+  readonly file: string;
+  readonly model: CapabilityModel;
+  readonly upstreams: readonly CompiledUpstream[];
+  readonly operations: ReadonlyMap<string, CompiledOperation>;
+  readonly rest: readonly CompiledRestAdapter[];
+  readonly mcp: readonly CompiledMcpAdapter[];
+  /** Every injected secret, so tests and log checks can prove none leaks. */
+  readonly secrets: readonly string[];
+}

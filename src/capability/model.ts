@@ -1,0 +1,162 @@
+/**
+ * The normalized capability model: what the loader makes of a YAML file in
+ * either dialect, before anything is resolved against the environment.
+ */
+
+/** HTTP methods a capability may declare. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/** HttpMethod is one of HTTP_METHODS. */
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Where a consumed input parameter goes in the upstream request. */
+export type ParamLocation = 'path' | 'query' | 'header' | 'body';
+/** Scalar and structured parameter types of the seed dialect. */
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+
+/** JsonSchema is a JSON Schema object (draft 2020-12 / OpenAPI 3.1 subset). */
+export type JsonSchema = { [key: string]: unknown };
+
+/** InputParameterModel is one consumed-operation input parameter. */
+export interface InputParameterModel {
+  readonly name: string;
+  readonly in: ParamLocation;
+  readonly type: ParamType;
+  readonly required: boolean;
+  readonly description: string | undefined;
+  /** Extension: a JSON Schema refining `type` (e.g. a body's fields). */
+  readonly schema: JsonSchema | undefined;
+  readonly yamlPath: string;
+}
+
+/** OutputParameterModel is one output parameter (exposed `mapping` or consumed `value`). */
+export interface OutputParameterModel {
+  readonly name: string | undefined;
+  readonly type: string;
+  /** JSONPath expression, already normalized (`$.` → `$`); undefined for pure containers. */
+  readonly mapping: string | undefined;
+  readonly properties: readonly OutputParameterModel[];
+  readonly items: OutputParameterModel | undefined;
+  readonly yamlPath: string;
+}
+
+/** AuthenticationModel is a consumes entry's `authentication` block. */
+export interface AuthenticationModel {
+  readonly type: 'apikey' | 'bearer' | 'basic' | 'none';
+  /** apikey: header or query parameter name. */
+  readonly key: string | undefined;
+  /** apikey/bearer: the credential template, may contain `{{env.X}}`. */
+  readonly value: string | undefined;
+  readonly placement: 'header' | 'query';
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly yamlPath: string;
+}
+
+/** ConsumedOperationModel is one upstream operation. */
+export interface ConsumedOperationModel {
+  readonly name: string;
+  readonly method: HttpMethod;
+  readonly description: string | undefined;
+  readonly path: string;
+  readonly resourceName: string;
+  readonly inputParameters: readonly InputParameterModel[];
+  readonly outputParameters: readonly OutputParameterModel[];
+  readonly outputRawFormat: string;
+  readonly timeoutMs: number | undefined;
+  readonly yamlPath: string;
+}
+
+/** ConsumesModel is one upstream API (`capability.consumes[i]`). */
+export interface ConsumesModel {
+  readonly namespace: string;
+  readonly type: 'http';
+  readonly baseUri: string;
+  readonly description: string | undefined;
+  readonly authentication: AuthenticationModel | undefined;
+  readonly operations: readonly ConsumedOperationModel[];
+  readonly yamlPath: string;
+}
+
+/** A `with:` binding value: a reference to an adapter input, or a constant. */
+export type BindingModel =
+  | { readonly kind: 'ref'; readonly source: string; readonly yamlPath: string }
+  | { readonly kind: 'const'; readonly value: unknown; readonly yamlPath: string };
+
+/** Hints of an MCP tool (and of any exposed operation, when given). */
+export interface HintsModel {
+  readonly readOnly: boolean | undefined;
+  readonly destructive: boolean | undefined;
+  readonly idempotent: boolean | undefined;
+  readonly openWorld: boolean | undefined;
+}
+
+/** ExposedCallModel is what REST operations and MCP tools share: a call with bindings. */
+export interface ExposedCallModel {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly call: string;
+  readonly with: ReadonlyMap<string, BindingModel>;
+  readonly outputParameters: readonly OutputParameterModel[];
+  readonly hints: HintsModel;
+  /** Unrecognised keys kept for extensions (e.g. `x-seat-guard`). */
+  readonly extensions: Readonly<Record<string, unknown>>;
+  readonly yamlPath: string;
+}
+
+/** RestOperationModel is one exposed REST operation. */
+export interface RestOperationModel extends ExposedCallModel {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly resourceName: string;
+  readonly resourceDescription: string | undefined;
+}
+
+/** McpToolModel is one exposed MCP tool. */
+export interface McpToolModel extends ExposedCallModel {
+  readonly title: string | undefined;
+}
+
+/** RestExposeModel is an `exposes` entry of type rest. */
+export interface RestExposeModel {
+  readonly type: 'rest';
+  readonly namespace: string;
+  readonly port: number;
+  readonly address: string | undefined;
+  readonly description: string | undefined;
+  readonly operations: readonly RestOperationModel[];
+  readonly yamlPath: string;
+}
+
+/** McpExposeModel is an `exposes` entry of type mcp. */
+export interface McpExposeModel {
+  readonly type: 'mcp';
+  readonly namespace: string;
+  readonly port: number;
+  readonly address: string | undefined;
+  readonly transport: 'http' | 'stdio';
+  readonly description: string | undefined;
+  readonly tools: readonly McpToolModel[];
+  readonly yamlPath: string;
+}
+
+/** ExposeModel is any `exposes` entry. */
+export type ExposeModel = RestExposeModel | McpExposeModel;
+
+/** InfoModel is the capability's `info` block. */
+export interface InfoModel {
+  readonly label: string;
+  readonly description: string | undefined;
+  readonly tags: readonly string[];
+  readonly version: string | undefined;
+}
+
+/** CapabilityModel is a whole capability, normalized. */
+export interface CapabilityModel {
+  readonly file: string;
+  readonly naftiko: string;
+  readonly info: InfoModel;
+  /** Environment variable names allowed in `{{env.X}}` (from `binds`), mapped to the process variable. */
+  readonly envBinds: ReadonlyMap<string, string>;
+  readonly consumes: readonly ConsumesModel[];
+  readonly exposes: readonly ExposeModel[];
+}

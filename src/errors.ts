@@ -1,0 +1,100 @@
+/**
+ * The catalogue of gateway-made errors. Every error the gateway itself produces
+ * (as opposed to an upstream error passed through) has one code here, rendered
+ * as RFC 9457 `application/problem+json` by REST and as `isError` by MCP.
+ */
+
+/** ErrorSpec describes one catalogue entry. */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+}
+
+/** ERRORS maps every `NGW_ERR_*` code to its HTTP status and title. */
+export const ERRORS = {
+  NGW_ERR_VALIDATION: { status: 400, title: 'Invalid request' },
+  NGW_ERR_BAD_JSON: { status: 400, title: 'Malformed JSON body' },
+  NGW_ERR_UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  NGW_ERR_FORBIDDEN: { status: 403, title: 'Forbidden' },
+  NGW_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
+  NGW_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  NGW_ERR_CONFLICT: { status: 409, title: 'Conflict' },
+  NGW_ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  NGW_ERR_URI_TOO_LONG: { status: 414, title: 'URI too long' },
+  NGW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  NGW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  NGW_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  NGW_ERR_INTERNAL: { status: 500, title: 'Internal gateway error' },
+  NGW_ERR_UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream unreachable' },
+  NGW_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Bad upstream response' },
+  NGW_ERR_UPSTREAM_CREDENTIAL_REJECTED: { status: 502, title: 'Upstream rejected the gateway credential' },
+  NGW_ERR_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  NGW_ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** ErrorCode is one key of the catalogue. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** FieldError names one invalid input field and why. */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** GatewayError is an error the gateway answers itself, never an upstream one. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly errors: readonly FieldError[] | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    extra?: { errors?: readonly FieldError[]; headers?: Record<string, string>; cause?: unknown },
+  ) {
+    super(detail, extra?.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.title = ERRORS[code].title;
+    this.errors = extra?.errors;
+    this.headers = extra?.headers;
+  }
+}
+
+/** Problem is the RFC 9457 body the gateway sends for its own errors. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ErrorCode;
+  errors?: readonly FieldError[];
+}
+
+const PROBLEM_TYPE_PREFIX = 'urn:naftiko-gateway:problem:';
+
+/** problemTypeFor turns `NGW_ERR_UPSTREAM_TIMEOUT` into a stable type URI. */
+export function problemTypeFor(code: ErrorCode): string {
+  return PROBLEM_TYPE_PREFIX + code.slice('NGW_ERR_'.length).toLowerCase().replaceAll('_', '-');
+}
+
+/** toProblem renders a GatewayError for the request `requestId`. */
+export function toProblem(err: GatewayError, requestId: string): Problem {
+  const problem: Problem = {
+    type: problemTypeFor(err.code),
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    instance: requestId,
+    code: err.code,
+  };
+  if (err.errors !== undefined && err.errors.length > 0) problem.errors = err.errors;
+  return problem;
+}
+
+/** PROBLEM_CONTENT_TYPE is the RFC 9457 media type. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';

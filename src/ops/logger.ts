@@ -1,0 +1,33 @@
+/**
+ * The one pino logger of the process. Credentials are redacted by path, so a
+ * header object logged by mistake still never shows a key.
+ */
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+/** REDACT_PATHS names every place a credential could appear in a log object. */
+export const REDACT_PATHS = [
+  'authorization',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.authorization',
+  '*.apiKey',
+  '*.api_key',
+  '*.token',
+  '*.password',
+];
+
+/** createLogger builds the process logger; `destination` lets tests capture lines. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { service: 'naftiko-gateway' },
+    redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}

@@ -1,0 +1,14 @@
+/**
+ * Request ids: a caller's `x-request-id` is kept when it is a sane token,
+ * otherwise one is generated; every response echoes it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** genRequestId is fastify's `genReqId`. */
+export function genRequestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}

@@ -1,0 +1,106 @@
+/**
+ * The upstream client: one call of a compiled operation over undici, with the
+ * credential injected, the request id forwarded and transport failures turned
+ * into gateway errors (502 unreachable, 504 timeout).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { CompiledOperation } from '../capability/compiled.js';
+import { GatewayError } from '../errors.js';
+import type { UpstreamPools } from './pools.js';
+import { buildUpstreamPath, type InputValues } from './url.js';
+
+/** UpstreamResponse is an upstream answer whose body has not been read yet. */
+export interface UpstreamResponse {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Dispatcher.ResponseData['body'];
+}
+
+/** CallContext carries what one call needs beyond its inputs. */
+export interface CallContext {
+  readonly requestId: string;
+  /** Aborted when the client goes away or cancels. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** UpstreamClientOptions are the client's limits. */
+export interface UpstreamClientOptions {
+  /** Default time to wait for response headers, and between body chunks. */
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** toGatewayError classifies a transport failure without echoing anything secret. */
+export function toGatewayError(err: unknown, op: CompiledOperation, timeoutMs: number): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const code = (err as { code?: unknown }).code;
+  const name = (err as { name?: unknown }).name;
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
+    return new GatewayError('NGW_ERR_UPSTREAM_TIMEOUT', `upstream "${op.upstream.namespace}" did not answer ${op.key} within ${timeoutMs} ms`, { cause: err });
+  }
+  if (name === 'AbortError' || code === 'UND_ERR_ABORTED') {
+    return new GatewayError('NGW_ERR_UPSTREAM_UNREACHABLE', `call to ${op.key} was aborted`, { cause: err });
+  }
+  const reason = typeof code === 'string' ? code : 'connection failed';
+  return new GatewayError('NGW_ERR_UPSTREAM_UNREACHABLE', `upstream "${op.upstream.namespace}" is unreachable for ${op.key} (${reason})`, { cause: err });
+}
+
+/** UpstreamClient sends compiled operations to their upstreams. */
+export class UpstreamClient {
+  constructor(
+    private readonly pools: UpstreamPools,
+    readonly options: UpstreamClientOptions,
+  ) {}
+
+  /** timeoutFor is the operation's own timeout, else the default. */
+  timeoutFor(op: CompiledOperation): number {
+    return op.timeoutMs ?? this.options.timeoutMs;
+  }
+
+  /** send performs one upstream request; the caller must consume or dump the body. */
+  async send(op: CompiledOperation, values: InputValues, ctx: CallContext): Promise<UpstreamResponse> {
+    const path = buildUpstreamPath(op, values);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'accept-encoding': 'identity',
+      'user-agent': this.options.userAgent,
+      'x-request-id': ctx.requestId,
+    };
+    let body: string | undefined;
+    const params = op.parameters;
+    for (let i = 0; i < params.length; i++) {
+      const param = params[i];
+      if (param === undefined) continue;
+      if (param.in === 'header') {
+        const value = values[param.name];
+        if (value !== undefined && value !== null) headers[param.name.toLowerCase()] = String(value);
+      } else if (param.in === 'body') {
+        const value = values[param.name];
+        if (value !== undefined) {
+          body = JSON.stringify(value);
+          headers['content-type'] = 'application/json';
+        }
+      }
+    }
+    const auth = op.upstream.auth;
+    if (auth.headerName !== undefined && auth.headerValue !== undefined) headers[auth.headerName] = auth.headerValue;
+    const timeoutMs = this.timeoutFor(op);
+    try {
+      const res = await this.pools.poolFor(op.upstream).request({
+        method: op.method,
+        path,
+        headers,
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: ctx.signal,
+      });
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+    } catch (err) {
+      throw toGatewayError(err, op, timeoutMs);
+    }
+  }
+}

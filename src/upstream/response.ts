@@ -1,0 +1,51 @@
+/**
+ * Reading an upstream body: bounded in size, decoded by the operation's raw
+ * format, and mapped by the exposure's output mapping.
+ */
+import type { JSONValue } from 'json-p3';
+import type { CompiledCall } from '../capability/compiled.js';
+import { GatewayError } from '../errors.js';
+import type { UpstreamResponse } from './client.js';
+import { toGatewayError } from './client.js';
+
+/** DEFAULT_MAX_RESPONSE_BYTES bounds what the gateway buffers to map one response. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** readBodyText reads the whole body as UTF-8, failing past `maxBytes`. */
+export async function readBodyText(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream response for ${call.operation.key} exceeds ${maxBytes} bytes`);
+      }
+      chunks.push(buf);
+    }
+  } catch (err) {
+    throw toGatewayError(err, call.operation, timeoutMs);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** decodeBody turns raw upstream text into a JSON value according to `outputRawFormat`. */
+export function decodeBody(call: CompiledCall, text: string): JSONValue {
+  const format = call.operation.outputRawFormat;
+  if (format !== 'json') return text;
+  try {
+    return JSON.parse(text) as JSONValue;
+  } catch {
+    throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${call.operation.key} with a body that is not valid JSON`);
+  }
+}
+
+/** readMappedOutput reads, decodes and maps a successful upstream response. Undefined means no body. */
+export async function readMappedOutput(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<JSONValue | undefined> {
+  const text = await readBodyText(call, res, maxBytes, timeoutMs);
+  if (text.length === 0) return undefined;
+  const document = decodeBody(call, text);
+  return call.output.map(document);
+}

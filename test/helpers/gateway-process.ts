@@ -1,0 +1,146 @@
+/**
+ * Starts the real gateway (`node dist/cli.js serve`) as a child process on
+ * port 0 and reads its JSON log lines, so tests exercise exactly what users run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** CLI is the compiled command line entry (`npm test` builds it first). */
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** ROOT is the repository root. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** GatewayProcess is a running gateway child process. */
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  /** `http://127.0.0.1:PORT` of the REST adapter. */
+  readonly url: string;
+  /** Every stdout line so far (JSON log lines). */
+  readonly logs: string[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Parsed log lines. */
+  logObjects(): Record<string, unknown>[];
+  /** stop sends a signal and waits for exit; resolves to the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** waitForLog resolves with the first log object matching `predicate`. */
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** GatewayProcessOptions are the child's arguments and environment. */
+export interface GatewayProcessOptions {
+  readonly capability: string;
+  readonly env?: Record<string, string | undefined>;
+  readonly args?: readonly string[];
+  /** How long to wait for the listening line. */
+  readonly timeoutMs?: number;
+  /** Log line `msg` that means "ready" (default: the rest adapter's). */
+  readonly readyMessage?: string;
+}
+
+function parseLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** startGatewayProcess spawns the gateway and resolves once it listens. */
+export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env })) {
+    if (v !== undefined) env[k] = v;
+  }
+  const child = spawn(process.execPath, [CLI, 'serve', options.capability, '--rest-port', '0', '--mcp-port', '0', ...(options.args ?? [])], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let stderr = '';
+  let partial = '';
+  const waiters = new Set<{ predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }>();
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    partial += chunk;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) !== -1) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      logs.push(line);
+      const obj = parseLine(line);
+      if (obj === undefined) continue;
+      for (const w of waiters) {
+        if (w.predicate(obj)) {
+          waiters.delete(w);
+          w.resolve(obj);
+        }
+      }
+    }
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const waitForLog = (predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> => {
+    for (const line of logs) {
+      const obj = parseLine(line);
+      if (obj !== undefined && predicate(obj)) return Promise.resolve(obj);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = { predicate, resolve };
+      waiters.add(waiter);
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`timed out waiting for a log line; stderr: ${stderr}\nstdout: ${logs.join('\n')}`));
+      }, timeoutMs);
+      timer.unref();
+      void exited.then((code) => {
+        if (!waiters.has(waiter)) return;
+        waiters.delete(waiter);
+        clearTimeout(timer);
+        reject(new Error(`gateway exited with ${String(code)} before the expected log line; stderr: ${stderr}`));
+      });
+    });
+  };
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+
+  const ready = options.readyMessage ?? 'rest adapter listening';
+  return waitForLog((l) => l['msg'] === ready, options.timeoutMs ?? 15_000).then(
+    (line) => ({
+      child,
+      url: typeof line['url'] === 'string' ? line['url'] : '',
+      logs,
+      stderr: () => stderr,
+      logObjects: () => logs.map(parseLine).filter((l): l is Record<string, unknown> => l !== undefined),
+      stop,
+      waitForLog,
+    }),
+    async (err: unknown) => {
+      await stop('SIGKILL');
+      throw err;
+    },
+  );
+}
+
+/** runCli runs the CLI to completion and returns its exit code and output. */
+export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ PATH: process.env['PATH'], ...env })) if (v !== undefined) childEnv[k] = v;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
