@@ -8,6 +8,7 @@ import { loadCapability, type CompiledCapability } from './capability/index.js';
 import { buildRestServer } from './adapters/rest/server.js';
 import type { GatewayConfig } from './config.js';
 import { createLogger } from './ops/logger.js';
+import { Invoker } from './engine/invoker.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamPools } from './upstream/pools.js';
 import { VERSION } from './version.js';
@@ -41,11 +42,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const pools = new UpstreamPools();
   const upstream = new UpstreamClient(pools, { timeoutMs: config.upstreamTimeoutMs, userAgent: `naftiko-gateway/${VERSION}` });
 
+  const invoker = new Invoker(upstream, []);
+
   let rest: FastifyInstance | undefined;
   let restUrl: string | undefined;
   const restAdapter = capability.rest[0];
   if (restAdapter !== undefined) {
-    rest = buildRestServer(restAdapter, { upstream, maxResponseBytes: config.maxResponseBytes }, {
+    rest = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.upstreamTimeoutMs + 30_000,

@@ -5,7 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
 import { GatewayError } from '../../errors.js';
-import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
+import type { Invoker } from '../../engine/invoker.js';
+import type { UpstreamResponse } from '../../upstream/client.js';
 import { readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
 import { bodyInput, objectSchemaOf } from '../input-schema.js';
@@ -13,7 +14,7 @@ import { sendProblem } from './problem.js';
 
 /** RestDeps are the services the REST handlers use. */
 export interface RestDeps {
-  readonly upstream: UpstreamClient;
+  readonly invoker: Invoker;
   readonly maxResponseBytes: number;
 }
 
@@ -88,17 +89,16 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
     if (typeof length === 'string') reply.header('content-length', length);
     return reply.send(res.body);
   }
-  const output = await readMappedOutput(route, res, deps.maxResponseBytes, deps.upstream.timeoutFor(route.operation));
+  const output = await readMappedOutput(route, res, deps.maxResponseBytes, deps.invoker.upstream.timeoutFor(route.operation));
   if (output === undefined) return reply.removeHeader('content-type').send();
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(output));
 }
 
 function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
   const inputs = route.inputs;
-  const op = route.operation;
   return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const values = collectInputs(inputs, request);
-    const res = await deps.upstream.send(op, values, { requestId: String(request.id) });
+    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers });
     return sendUpstream(route, deps, res, reply);
   };
 }
