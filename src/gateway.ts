@@ -53,6 +53,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.upstreamTimeoutMs + 30_000,
       keepAliveTimeoutMs: 72_000,
+      info: capability.model.info,
     });
     const port = config.restPort ?? restAdapter.port;
     await rest.listen({ host: config.host, port });

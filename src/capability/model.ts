@@ -36,6 +36,8 @@ export interface OutputParameterModel {
   readonly mapping: string | undefined;
   readonly properties: readonly OutputParameterModel[];
   readonly items: OutputParameterModel | undefined;
+  /** Extension: a JSON Schema describing the value (documentation only; responses are never validated or stripped). */
+  readonly schema: JsonSchema | undefined;
   readonly yamlPath: string;
 }
 
@@ -142,12 +144,20 @@ export interface McpExposeModel {
 /** ExposeModel is any `exposes` entry. */
 export type ExposeModel = RestExposeModel | McpExposeModel;
 
+/** ContactModel is `info.contact` (OpenAPI's contact object). */
+export interface ContactModel {
+  readonly name: string | undefined;
+  readonly url: string | undefined;
+  readonly email: string | undefined;
+}
+
 /** InfoModel is the capability's `info` block. */
 export interface InfoModel {
   readonly label: string;
   readonly description: string | undefined;
   readonly tags: readonly string[];
   readonly version: string | undefined;
+  readonly contact: ContactModel | undefined;
 }
 
 /** CapabilityModel is a whole capability, normalized. */

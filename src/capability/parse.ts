@@ -4,6 +4,7 @@
  * every problem with its YAML path instead of stopping at the first.
  */
 import { checkJsonPath, normalizeJsonPath } from './jsonpath.js';
+import { checkJsonSchema } from './json-schema.js';
 import {
   HTTP_METHODS,
   type AuthenticationModel,
@@ -11,6 +12,7 @@ import {
   type CapabilityModel,
   type ConsumedOperationModel,
   type ConsumesModel,
+  type ContactModel,
   type ExposeModel,
   type HintsModel,
   type InfoModel,
@@ -161,7 +163,14 @@ function parseInfo(root: Reader): InfoModel {
     description: info?.string('description', false),
     tags,
     version: info?.string('version', false) ?? info?.string('modified', false),
+    contact: parseContact(info),
   };
+}
+
+function parseContact(info: Reader | undefined): ContactModel | undefined {
+  const contact = info?.object('contact', false);
+  if (contact === undefined) return undefined;
+  return { name: contact.string('name', false), url: contact.string('url', false), email: contact.string('email', false) };
 }
 
 function parseBinds(root: Reader): Map<string, string> {
@@ -179,17 +188,22 @@ function parseBinds(root: Reader): Map<string, string> {
   return binds;
 }
 
-function parseSchema(r: Reader): JsonSchema | undefined {
+function parseSchema(r: Reader, problems: ProblemList): JsonSchema | undefined {
   const v = r.value['schema'];
   if (v === undefined) return undefined;
   if (!isObj(v)) {
     r.string('schema', false); // reports the wrong type
     return undefined;
   }
+  const error = checkJsonSchema(v);
+  if (error !== undefined) {
+    problems.error(r.at('schema'), `invalid JSON Schema: ${error}`);
+    return undefined;
+  }
   return v as JsonSchema;
 }
 
-function parseInputParameter(r: Reader): InputParameterModel | undefined {
+function parseInputParameter(r: Reader, problems: ProblemList): InputParameterModel | undefined {
   const name = r.string('name', true);
   const location = r.oneOf('in', PARAM_LOCATIONS, undefined, lower);
   const type = r.oneOf('type', PARAM_TYPES, location === 'body' ? 'object' : 'string', lower);
@@ -200,7 +214,7 @@ function parseInputParameter(r: Reader): InputParameterModel | undefined {
     type,
     required: location === 'path' ? true : (r.boolean('required') ?? false),
     description: r.string('description', false),
-    schema: parseSchema(r),
+    schema: parseSchema(r, problems),
     yamlPath: r.path,
   };
 }
@@ -245,6 +259,7 @@ function parseOutputParameter(r: Reader, problems: ProblemList): OutputParameter
     mapping,
     properties,
     items: itemsReader === undefined ? undefined : parseOutputParameter(itemsReader, problems),
+    schema: parseSchema(r, problems),
     yamlPath: r.path,
   };
 }
@@ -292,7 +307,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
       const method = op.oneOf('method', HTTP_METHODS, undefined, upper);
       const inputParameters: InputParameterModel[] = [];
       for (const p of op.list('inputParameters', false)) {
-        const param = parseInputParameter(p);
+        const param = parseInputParameter(p, problems);
         if (param !== undefined) inputParameters.push(param);
       }
       const outputParameters = parseOutputParameters(op, problems);

@@ -9,8 +9,16 @@ import type { Invoker } from '../../engine/invoker.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
-import { bodyInput, objectSchemaOf } from '../input-schema.js';
+import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
+import { routeDocumentation } from './openapi.js';
 import { sendProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The capability operation a route serves (logged on every request). */
+    operationId?: string;
+  }
+}
 
 /** RestDeps are the services the REST handlers use. */
 export interface RestDeps {
@@ -104,7 +112,7 @@ function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
 }
 
 function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
-  const schema: Record<string, unknown> = {};
+  const schema: Record<string, unknown> = routeDocumentation(route);
   const params = objectSchemaOf(route.inputs, 'path');
   const querystring = objectSchemaOf(route.inputs, 'query');
   const headers = objectSchemaOf(route.inputs, 'header');
@@ -112,7 +120,7 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
   if (params !== undefined) schema['params'] = params;
   if (querystring !== undefined) schema['querystring'] = querystring;
   if (headers !== undefined) schema['headers'] = headers;
-  if (body !== undefined) schema['body'] = { ...{ type: body.parameter.type }, ...(body.parameter.schema ?? {}) };
+  if (body !== undefined) schema['body'] = parameterSchema(body.parameter);
   return {
     method: route.method,
     url: route.url,

@@ -5,11 +5,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { CompiledRestAdapter } from '../../capability/compiled.js';
+import type { InfoModel } from '../../capability/model.js';
 import { GatewayError } from '../../errors.js';
 import { registerHealth } from '../../ops/health.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { createValidatorCompiler } from '../validation.js';
+import { registerOpenApi } from './openapi.js';
 import { errorHandler, sendProblem } from './problem.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
 
@@ -29,6 +31,8 @@ export interface RestServerOptions {
   /** Bounds the whole request (slow-loris protection); longer than any upstream timeout. */
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** The capability's `info`, for the OpenAPI document. */
+  readonly info: InfoModel;
 }
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -43,6 +47,18 @@ function echoRequestId(request: FastifyRequest, reply: FastifyReply, done: () =>
 /** Only JSON bodies are accepted; fastify's built-in text/plain parser would let other types through. */
 function removeNonJsonParsers(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
+}
+
+/**
+ * Response schemas document the upstream's bodies; they must never reshape them
+ * (fast-json-stringify would drop unknown fields), so replies are plain JSON.
+ */
+function plainJsonSerializer(): (data: unknown) => string {
+  return serializeJson;
+}
+
+function serializeJson(data: unknown): string {
+  return JSON.stringify(data);
 }
 
 /** buildRestServer creates (but does not start) the REST server of one adapter. */
@@ -63,10 +79,15 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.decorateRequest('errorCode', '');
   removeNonJsonParsers(app);
   app.setValidatorCompiler(createValidatorCompiler());
+  app.setSerializerCompiler(plainJsonSerializer);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound);
   app.addHook('onRequest', echoRequestId);
   registerHealth(app);
-  registerRestRoutes(app, adapter, deps);
+  registerOpenApi(app, adapter, options.info);
+  // A plugin, so the routes are added after @fastify/swagger's onRoute hook is in place.
+  void app.register(async function capabilityRoutes(instance) {
+    registerRestRoutes(instance, adapter, deps);
+  });
   return app;
 }
