@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { checkCapabilityFile, CapabilityError, formatProblem } from './capability/index.js';
 import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
+import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { VERSION } from './version.js';
 
@@ -14,6 +15,8 @@ Serve a Naftiko capability as a REST API (and MCP server), forwarding to its ups
 Usage:
   naftiko-gateway serve [capability.yaml] [options]   run the gateway in the foreground
   naftiko-gateway check <capability.yaml>...          validate capabilities; exit 1 listing every problem
+  naftiko-gateway openapi <capability.yaml> [--format json|yaml]
+                                                      print the OpenAPI 3.1 document served at /openapi.json
   naftiko-gateway --help | --version
 
 Options for serve (flag > environment variable > capability file > default):
@@ -62,6 +65,30 @@ function runCheck(files: string[]): number {
     }
   }
   return failed ? 1 : 0;
+}
+
+const OPENAPI_OPTIONS = { format: { type: 'string', default: 'json' } } as const;
+
+async function runOpenApi(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: OPENAPI_OPTIONS, allowPositionals: true, strict: true });
+  const file = positionals[0];
+  if (file === undefined || (values.format !== 'json' && values.format !== 'yaml')) {
+    process.stderr.write('usage: naftiko-gateway openapi <capability.yaml> [--format json|yaml]\n');
+    return 2;
+  }
+  // Check mode: unset {{env.X}} credentials are warnings, since the document never contains them.
+  const result = checkCapabilityFile(file, { env: process.env });
+  if (!result.ok || result.compiled === undefined) {
+    for (const p of result.problems) process.stderr.write(formatProblem(file, p) + '\n');
+    return 1;
+  }
+  const text = await renderCapabilityOpenApi(result.compiled, values.format);
+  if (text === undefined) {
+    process.stderr.write(`naftiko-gateway: ${file} exposes no REST adapter\n`);
+    return 1;
+  }
+  process.stdout.write(text);
+  return 0;
 }
 
 async function runServe(args: string[]): Promise<number> {
@@ -118,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'check') return runCheck(rest.filter((a) => !a.startsWith('-')));
   if (command === 'serve') return runServe(rest);
+  if (command === 'openapi') return runOpenApi(rest);
   process.stderr.write(`naftiko-gateway: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }

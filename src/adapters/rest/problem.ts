@@ -77,14 +77,20 @@ export function asGatewayError(err: FastifyError | Error): GatewayError {
   const fe = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(fe.validation)) return validationError(fe.validationContext ?? 'request', fe.validation);
   const mapped = fe.code === undefined ? undefined : FASTIFY_CODES[fe.code];
-  if (mapped !== undefined) return new GatewayError(mapped, describeFastifyError(fe, mapped));
+  if (mapped !== undefined) return withBodyField(mapped, describeFastifyError(fe, mapped));
   // JSON syntax errors and prototype-poisoning refusals come from the body parser with status 400.
   if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = err instanceof SyntaxError || /JSON|prototype/i.test(err.message) ? 'NGW_ERR_BAD_JSON' : (STATUS_CODES[fe.statusCode] ?? 'NGW_ERR_VALIDATION');
-    return new GatewayError(code, err.message);
+    return withBodyField(code, err.message);
   }
   if (fe.statusCode === 503) return new GatewayError('NGW_ERR_UNAVAILABLE', err.message);
   return new GatewayError('NGW_ERR_INTERNAL', 'the gateway failed to handle the request', { cause: err });
+}
+
+/** An unparseable body is a bad field too: name it, like every other 400. */
+function withBodyField(code: ErrorCode, detail: string): GatewayError {
+  if (code !== 'NGW_ERR_BAD_JSON') return new GatewayError(code, detail);
+  return new GatewayError(code, detail, { errors: [{ field: 'body', message: detail }] });
 }
 
 function describeFastifyError(fe: FastifyError, code: ErrorCode): string {
