@@ -192,7 +192,7 @@ function parseSchema(r: Reader, problems: ProblemList): JsonSchema | undefined {
   const v = r.value['schema'];
   if (v === undefined) return undefined;
   if (!isObj(v)) {
-    r.string('schema', false); // reports the wrong type
+    problems.error(r.at('schema'), `must be a mapping (a JSON Schema), got ${describe(v)}`);
     return undefined;
   }
   const error = checkJsonSchema(v);
