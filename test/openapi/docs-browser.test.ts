@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import t from 'tap';
-import { resolveConfig } from '../../src/config.js';
-import { startGateway, type RunningGateway } from '../../src/gateway.js';
-import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
+import { startGatewayWithSimulator, type GatewayWithSimulator } from '../helpers/in-process-gateway.js';
 import { ROOT } from '../helpers/gateway-process.js';
 
 /** Debian's chromium package; `.ci/run` installs it when missing. */
@@ -24,29 +22,25 @@ if (!existsSync(CHROMIUM)) {
   process.stderr.write(`\n${banner}\n!! SKIPPING the Swagger UI browser test: no chromium at ${CHROMIUM}.\n!! Install it with: apt-get update && apt-get install -y chromium   (.ci/run does this)\n${banner}\n\n`);
   t.plan(0, `SKIPPED Swagger UI browser test: chromium is not installed at ${CHROMIUM}`);
 } else {
-  let sim: LabelStudioSimulator;
-  let gw: RunningGateway;
+  let env: GatewayWithSimulator;
   let context: BrowserContext;
   const profile = mkdtempSync(join(tmpdir(), 'ngw-chromium-'));
 
   t.before(async () => {
-    sim = await startLabelStudio();
-    const config = resolveConfig({ capability: 'capability.yaml', restPort: '0', logLevel: 'silent' }, { GATEWAY_BASE_URI: sim.url });
-    gw = await startGateway(config, { env: { LABEL_STUDIO_API_KEY: sim.legacyToken } });
+    env = await startGatewayWithSimulator();
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 1600 } });
   });
 
   t.teardown(async () => {
     await context?.close();
-    await gw?.close();
-    await sim?.close();
+    await env?.close();
     rmSync(profile, { recursive: true, force: true });
   });
 
   t.test('/docs lists the operations and "Try it out" gets a 200 from the simulator', async (t) => {
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    const response = await page.goto(`${gw.restUrl ?? ''}/docs`);
+    const response = await page.goto(`${env.url}/docs`);
     t.equal(response?.status(), 200, '/docs answers');
     await page.locator('.opblock').first().waitFor();
     const operations = await page.locator('.opblock .opblock-summary').evaluateAll((nodes) =>
@@ -61,7 +55,7 @@ if (!existsSync(CHROMIUM)) {
       'POST /v1/api/invite/reset-token',
     ], 'all 6 operations, nothing else');
 
-    sim.clear();
+    env.sim.clear();
     const block = page.locator('.opblock-get', { has: page.locator('.opblock-summary-path[data-path="/v1/api/organizations/{id}"]') });
     await block.locator('.opblock-summary').click();
     await block.locator('button.try-out__btn').click();
@@ -72,8 +66,8 @@ if (!existsSync(CHROMIUM)) {
     t.equal((await status.textContent())?.trim(), '200', 'the page shows the 200');
     const body = (await block.locator('.live-responses-table .response-col_description pre').first().textContent()) ?? '';
     t.match(body, /"title": "Acme Labeling"/, 'the page shows the organization from the simulator');
-    t.equal(sim.requests.length, 1, 'one upstream call');
-    t.equal(sim.requests[0]?.url, '/api/organizations/1');
+    t.equal(env.sim.requests.length, 1, 'one upstream call');
+    t.equal(env.sim.requests[0]?.url, '/api/organizations/1');
     mkdirSync(join(ROOT, 'test/artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: false });
     t.ok(existsSync(SCREENSHOT), `screenshot at ${SCREENSHOT}`);

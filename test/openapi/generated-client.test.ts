@@ -10,9 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 import t from 'tap';
-import { resolveConfig } from '../../src/config.js';
-import { startGateway, type RunningGateway } from '../../src/gateway.js';
-import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
+import { startGatewayWithSimulator, type GatewayWithSimulator } from '../helpers/in-process-gateway.js';
 import { ROOT } from '../helpers/gateway-process.js';
 
 /** The client a user would write; `@ts-expect-error` lines prove the generated types are not `any`. */
@@ -63,26 +61,22 @@ function tsc(project: string): Promise<{ code: number | null; output: string }> 
   });
 }
 
-let sim: LabelStudioSimulator;
-let gw: RunningGateway;
+let env: GatewayWithSimulator;
 // Inside the repository, so the client resolves openapi-fetch from node_modules (test/artifacts is gitignored).
 mkdirSync(join(ROOT, 'test/artifacts'), { recursive: true });
 const dir = mkdtempSync(join(ROOT, 'test/artifacts/openapi-client-'));
 
 t.before(async () => {
-  sim = await startLabelStudio();
-  const config = resolveConfig({ capability: 'capability.yaml', restPort: '0', logLevel: 'silent' }, { GATEWAY_BASE_URI: sim.url });
-  gw = await startGateway(config, { env: { LABEL_STUDIO_API_KEY: sim.legacyToken } });
+  env = await startGatewayWithSimulator();
 });
 
 t.teardown(async () => {
-  await gw?.close();
-  await sim?.close();
+  await env?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 t.test('openapi-typescript + openapi-fetch: generated, type-checked, calls every route', async (t) => {
-  const ast = await openapiTS(new URL(`${gw.restUrl ?? ''}/openapi.json`));
+  const ast = await openapiTS(new URL(`${env.url}/openapi.json`));
   const types = astToString(ast);
   t.match(types, /"\/v1\/api\/organizations\/\{id\}\/memberships"/, 'types for the served paths');
   writeFileSync(join(dir, 'schema.d.ts'), types);
@@ -91,11 +85,11 @@ t.test('openapi-typescript + openapi-fetch: generated, type-checked, calls every
   const compiled = await tsc(join(dir, 'tsconfig.json'));
   t.equal(compiled.code, 0, `tsc --noEmit: ${compiled.output}`);
 
-  sim.clear();
+  env.sim.clear();
   const client = (await import(pathToFileURL(join(dir, 'client.ts')).href)) as {
     callEveryRoute: (baseUrl: string) => Promise<{ statuses: number[]; inviteToken?: string; ids: number[]; title?: string; updatedTitle?: string; defaultRole?: string; memberRole?: string }>;
   };
-  const result = await client.callEveryRoute(gw.restUrl ?? '');
+  const result = await client.callEveryRoute(env.url);
   t.same(result.statuses, [201, 200, 200, 200, 200, 200], 'every route succeeds');
   t.match(result.inviteToken, /^[0-9a-f]{16}$/);
   t.same(result.ids, [3, 2, 1], 'ordering=-id reached Label Studio');
@@ -103,7 +97,7 @@ t.test('openapi-typescript + openapi-fetch: generated, type-checked, calls every
   t.equal(result.updatedTitle, 'Generated client');
   t.equal(result.defaultRole, 'RE');
   t.equal(result.memberRole, 'MA');
-  t.same(sim.requests.map((r) => `${r.method} ${r.url}`), [
+  t.same(env.sim.requests.map((r) => `${r.method} ${r.url}`), [
     'POST /api/invite/reset-token',
     'GET /api/organizations/?ordering=-id',
     'GET /api/organizations/1',

@@ -5,10 +5,8 @@
  * field, and nothing reaches the upstream.
  */
 import t from 'tap';
+import { startGatewayWithSimulator, type GatewayWithSimulator } from '../helpers/in-process-gateway.js';
 import { request } from 'undici';
-import { resolveConfig } from '../../src/config.js';
-import { startGateway, type RunningGateway } from '../../src/gateway.js';
-import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 
 interface BadInput {
   readonly name: string;
@@ -89,28 +87,24 @@ const CASES: readonly BadInput[] = [
   { name: 'memberships: both fields bad', method: 'PATCH', path: MEMBERS, body: { user_id: 'x', role: 'ZZ' }, fields: ['body.user_id', 'body.role'] },
 ];
 
-let sim: LabelStudioSimulator;
-let gw: RunningGateway;
+let env: GatewayWithSimulator;
 
 t.before(async () => {
-  sim = await startLabelStudio();
-  const config = resolveConfig({ capability: 'capability.yaml', restPort: '0', logLevel: 'silent' }, { GATEWAY_BASE_URI: sim.url });
-  gw = await startGateway(config, { env: { LABEL_STUDIO_API_KEY: sim.legacyToken } });
+  env = await startGatewayWithSimulator();
 });
 
 t.teardown(async () => {
-  await gw?.close();
-  await sim?.close();
+  await env?.close();
 });
 
 t.test(`${CASES.length} bad inputs: 400 naming the field, never sent upstream`, async (t) => {
   t.ok(CASES.length >= 40, 'at least 40 cases');
   const operations = new Set(CASES.map((c) => `${c.method} ${c.path.replace(/\?.*$/, '').replace(/\/organizations\/[^/]+/, '/organizations/{id}')}`));
   t.equal(operations.size, 6, 'all 6 operations covered');
-  sim.clear();
+  env.sim.clear();
   for (const c of CASES) {
     const hasBody = c.raw !== undefined || c.body !== undefined;
-    const res = await request(gw.restUrl + c.path, {
+    const res = await request(env.url + c.path, {
       method: c.method,
       headers: hasBody ? { 'content-type': 'application/json' } : {},
       body: c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body)),
@@ -124,20 +118,20 @@ t.test(`${CASES.length} bad inputs: 400 naming the field, never sent upstream`, 
     });
     t.match(res.headers['content-type'], /^application\/problem\+json/, `${c.name}: problem+json`);
   }
-  t.equal(sim.requests.length, 0, 'zero upstream calls');
+  t.equal(env.sim.requests.length, 0, 'zero upstream calls');
 });
 
 t.test('valid edge values and unknown fields reach Label Studio unchanged', async (t) => {
-  sim.clear();
+  env.sim.clear();
   const body = { title: 'Renamed', contact_info: null, token: null, embed_domains: [{ domain: 'example.com' }], not_in_the_docs: { kept: true } };
-  const res = await request(gw.restUrl + ORG, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await request(env.url + ORG, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   t.equal(res.statusCode, 200, await res.body.text());
-  t.same(sim.requests[0]?.json, body, 'unknown fields are forwarded, nothing is coerced or stripped');
-  const role = await request(gw.restUrl + ROLE, {
+  t.same(env.sim.requests[0]?.json, body, 'unknown fields are forwarded, nothing is coerced or stripped');
+  const role = await request(env.url + ROLE, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ default_role: 'RE', custom_scripts_enabled_at: null, read_only_quick_view_enabled_at: '2026-01-02T03:04:05Z' }),
   });
   t.equal(role.statusCode, 200, await role.body.text());
-  t.equal(sim.requests.length, 2);
+  t.equal(env.sim.requests.length, 2);
 });
