@@ -84,6 +84,8 @@ const CASES: readonly BadInput[] = [
   { name: 'memberships: unknown role', method: 'PATCH', path: MEMBERS, body: { user_id: 14, role: 'XX' }, fields: ['body.role'] },
   { name: 'memberships: role null', method: 'PATCH', path: MEMBERS, body: { user_id: 14, role: null }, fields: ['body.role'] },
   { name: 'memberships: role full name instead of code', method: 'PATCH', path: MEMBERS, body: { user_id: 14, role: 'Reviewer' }, fields: ['body.role'] },
+  { name: 'memberships: bad id and bad body named together', method: 'PATCH', path: '/v1/api/organizations/0/memberships', body: { user_id: 14, role: 'XX' }, fields: ['path.id', 'body.role'] },
+  { name: 'update: bad id and every bad body field named together', method: 'PATCH', path: '/v1/api/organizations/abc', body: { title: 1, token: 2 }, fields: ['path.id', 'body.title', 'body.token'] },
   { name: 'memberships: both fields bad', method: 'PATCH', path: MEMBERS, body: { user_id: 'x', role: 'ZZ' }, fields: ['body.user_id', 'body.role'] },
 ];
 

@@ -33,9 +33,13 @@ function messageOf(issue: ValidationIssue): string {
 
 /** validationError turns ajv issues into one 400 naming every bad field. */
 export function validationError(part: string, issues: readonly ValidationIssue[]): GatewayError {
+  return partsValidationError([{ part, issues }]);
+}
+
+function partsValidationError(parts: readonly { part: string; issues: readonly ValidationIssue[] }[]): GatewayError {
   const errors: FieldError[] = [];
   const seen = new Set<string>();
-  for (const issue of issues) {
+  for (const { part, issue } of parts.flatMap((p) => p.issues.map((issue) => ({ part: p.part, issue })))) {
     const field = fieldOf(part, issue);
     const message = messageOf(issue);
     const key = `${field}\u0000${message}`;
@@ -111,9 +115,35 @@ export function sendProblem(reply: FastifyReply, err: GatewayError): FastifyRepl
   return reply.code(err.status).type(PROBLEM_CONTENT_TYPE).send(toProblem(err, String(reply.request.id)));
 }
 
+type RequestPart = 'params' | 'body' | 'querystring' | 'headers';
+const REQUEST_PARTS: readonly RequestPart[] = ['params', 'body', 'querystring', 'headers'];
+
+function inputOf(request: FastifyRequest, part: RequestPart): unknown {
+  if (part === 'params') return request.params;
+  if (part === 'body') return request.body;
+  if (part === 'querystring') return request.query;
+  return request.headers;
+}
+
+/**
+ * fastify stops validating at the first invalid part (params, then body, query, headers);
+ * re-running every part's validator lets one 400 name a bad id and a bad body field together.
+ */
+function requestValidationError(request: FastifyRequest, fallback: GatewayError): GatewayError {
+  const parts: { part: string; issues: readonly ValidationIssue[] }[] = [];
+  for (const part of REQUEST_PARTS) {
+    const validate = request.getValidationFunction(part) as unknown;
+    if (typeof validate !== 'function') continue; // no schema, or a per-media-type map
+    const check = validate as ((data: unknown) => boolean) & { errors?: ValidationIssue[] | null };
+    if (!check(inputOf(request, part))) parts.push({ part, issues: check.errors ?? [] });
+  }
+  return parts.length === 0 ? fallback : partsValidationError(parts);
+}
+
 /** errorHandler is the REST adapter's fastify error handler. */
 export function errorHandler(this: unknown, err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const gatewayError = asGatewayError(err);
+  let gatewayError = asGatewayError(err);
+  if (Array.isArray((err as { validation?: unknown }).validation)) gatewayError = requestValidationError(request, gatewayError);
   // 4xx are reported by the request's completion line (with `code`); 5xx deserve their own line with the cause.
   if (gatewayError.status >= 500) request.log.error({ err: gatewayError.cause ?? err, code: gatewayError.code }, gatewayError.message);
   return sendProblem(reply, gatewayError);
