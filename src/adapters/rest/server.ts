@@ -7,10 +7,14 @@ import type { Logger } from 'pino';
 import type { CompiledRestAdapter } from '../../capability/compiled.js';
 import { GatewayError } from '../../errors.js';
 import { registerHealth } from '../../ops/health.js';
+import type { GatewayMetrics } from '../../ops/metrics.js';
+import { registerMetrics } from '../../ops/metrics-routes.js';
+import { registerReadiness, type ReadinessDeps } from '../../ops/readiness.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { createValidatorCompiler } from '../validation.js';
 import { errorHandler, sendProblem } from './problem.js';
+import { registerProtection, type ProtectionOptions } from './protection.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
 
 declare module 'fastify' {
@@ -29,6 +33,12 @@ export interface RestServerOptions {
   /** Bounds the whole request (slow-loris protection); longer than any upstream timeout. */
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Request metrics and `/metrics`, when given. */
+  readonly metrics?: GatewayMetrics | undefined;
+  /** `/readyz`, when given. */
+  readonly readiness?: ReadinessDeps | undefined;
+  /** Inbound rate limit and load shedding, when given. */
+  readonly protection?: ProtectionOptions | undefined;
 }
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -66,7 +76,13 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound);
   app.addHook('onRequest', echoRequestId);
-  registerHealth(app);
-  registerRestRoutes(app, adapter, deps);
+  if (options.metrics !== undefined) registerMetrics(app, options.metrics);
+  if (options.protection !== undefined) registerProtection(app, options.protection);
+  // Routes go in a plugin registered after the protection plugins, so their onRoute hooks see every route.
+  void app.register(async function gatewayRoutes(instance: FastifyInstance) {
+    registerHealth(instance);
+    if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
+    registerRestRoutes(instance, adapter, deps);
+  });
   return app;
 }
