@@ -30,6 +30,24 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** How often a closing server reaps keep-alive connections that went idle after their last response. */
+const DRAIN_REAP_INTERVAL_MS = 50;
+
+/**
+ * closeDraining closes a fastify server gracefully: in-flight requests finish;
+ * node's server.close() only reaps connections idle at that moment, so keep-alive
+ * connections freed by a later response are reaped on a short interval instead
+ * of holding shutdown open until their keep-alive timeout.
+ */
+async function closeDraining(app: FastifyInstance): Promise<void> {
+  const reaper = setInterval(() => app.server.closeIdleConnections(), DRAIN_REAP_INTERVAL_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(reaper);
+  }
+}
+
 /** StartOptions lets embedders (and tests) supply the environment and log destination. */
 export interface StartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -103,7 +121,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await rest?.close();
+      if (rest !== undefined) await closeDraining(rest);
       await pools.close();
     },
   };
