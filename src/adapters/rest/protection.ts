@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { GatewayError } from '../../errors.js';
 
 /** ProtectionOptions: 0 turns a limit off. */
@@ -20,6 +20,8 @@ export interface ProtectionOptions {
 }
 
 const OPS_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+/** Liveness and scraping keep answering under pressure (a 503 liveness would get the process restarted); /readyz sheds. */
+const NOT_SHED: ReadonlySet<string> = new Set(['/healthz', '/metrics']);
 
 /** A client presenting a credential is limited per credential (hashed: limiter keys never hold secrets), else per IP. */
 function clientKey(request: FastifyRequest): string {
@@ -43,7 +45,16 @@ class OverloadedError extends GatewayError {
   }
 }
 
-/** registerProtection registers the plugins; routes added after it (once loaded) are covered. */
+/** A route-level pressure handler that returns nothing lets the request through (under-pressure's handlePressure). */
+function letThrough(): void {
+  // Intentionally empty.
+}
+
+function exemptFromShedding(route: RouteOptions): void {
+  if (typeof route.url === 'string' && NOT_SHED.has(route.url)) route.config = { ...(route.config ?? {}), pressureHandler: letThrough } as RouteOptions['config'];
+}
+
+/** registerProtection registers the plugins before any route: their hooks must see every route. */
 export function registerProtection(app: FastifyInstance, options: ProtectionOptions): void {
   if (options.rateLimit > 0) {
     void app.register(rateLimit, {
@@ -57,6 +68,7 @@ export function registerProtection(app: FastifyInstance, options: ProtectionOpti
     });
   }
   if (options.maxEventLoopDelayMs > 0 || options.maxHeapUsedBytes > 0) {
+    app.addHook('onRoute', exemptFromShedding);
     void app.register(underPressure, {
       maxEventLoopDelay: options.maxEventLoopDelayMs,
       maxHeapUsedBytes: options.maxHeapUsedBytes,

@@ -76,8 +76,8 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound);
   app.addHook('onRequest', echoRequestId);
-  if (options.metrics !== undefined) registerMetrics(app, options.metrics);
   if (options.protection !== undefined) registerProtection(app, options.protection);
+  if (options.metrics !== undefined) registerMetrics(app, options.metrics);
   // Routes go in a plugin registered after the protection plugins, so their onRoute hooks see every route.
   void app.register(async function gatewayRoutes(instance: FastifyInstance) {
     registerHealth(instance);

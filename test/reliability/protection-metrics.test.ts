@@ -64,3 +64,30 @@ t.test('/metrics parses as Prometheus text exposition', async (t) => {
   t.equal(sample(families, 'naftiko_gateway_http_requests_in_flight')?.value, '1', 'the scrape itself');
   // parse-prometheus-text-format flattens labelled histograms (prom2json's shape), so histograms are checked by type above.
 });
+
+t.test('load shedding under pressure: 503 problem+json with Retry-After; liveness and metrics still answer', async (t) => {
+  // A 1-byte heap ceiling is always exceeded once under-pressure has taken its first sample (after ~1 s).
+  const { sim, gw } = await startRig(t, ['--max-heap-used-bytes', '1']);
+  let status = 0;
+  let answer: Awaited<ReturnType<typeof request>> | undefined;
+  for (let i = 0; i < 40 && status !== 503; i++) {
+    await answer?.body.dump();
+    answer = await request(`${gw.url}/v1/api/organizations/1`);
+    status = answer.statusCode;
+    if (status !== 503) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.equal(status, 503);
+  t.equal(answer?.headers['retry-after'], '10');
+  t.match(answer?.headers['content-type'], /^application\/problem\+json/);
+  t.match(await answer?.body.json(), { status: 503, code: 'NGW_ERR_OVERLOADED' });
+  sim.clear();
+  const shed = await request(`${gw.url}/v1/api/organizations/2`);
+  t.equal(shed.statusCode, 503);
+  await shed.body.dump();
+  t.equal(sim.requests.length, 0, 'shed requests never reach the upstream');
+  for (const [path, expected] of [['/healthz', 200], ['/metrics', 200], ['/readyz', 503]] as const) {
+    const res = await request(`${gw.url}${path}`);
+    t.equal(res.statusCode, expected, `${path} answers ${expected}`);
+    await res.body.dump();
+  }
+});
