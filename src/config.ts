@@ -57,7 +57,7 @@ export const DEFAULTS = {
   upstreamRateLimit: 1_000,
   rateLimit: 0,
   rateLimitWindowMs: 60_000,
-  maxEventLoopDelayMs: 1_000,
+  maxEventLoopDelayMs: 0,
   maxHeapUsedBytes: 0,
   shutdownTimeoutMs: 25_000,
 } as const;

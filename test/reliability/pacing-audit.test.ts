@@ -42,7 +42,7 @@ t.test('a burst of member role changes is queued 100 ms apart, none rejected', a
   const reads = await Promise.all([1, 2, 3].map((id) => request(`${gw.url}/v1/api/organizations/${id}`)));
   for (const r of reads) await r.body.dump();
   const readSpan = Math.max(...sim.requests.map((r) => r.receivedAt)) - Math.min(...sim.requests.map((r) => r.receivedAt));
-  t.ok(readSpan < 90, `reads arrived within ${readSpan} ms`);
+  t.ok(readSpan < 150, `reads arrived within ${readSpan} ms`);
 });
 
 t.test('audit: one line per mutating call, with the fields and without the credential', async (t) => {
