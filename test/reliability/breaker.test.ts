@@ -10,7 +10,7 @@ import { sample, scrape, startRig, waitFor } from './helpers.js';
 const UPSTREAM = 'label-studio-subpackage-organizations';
 
 t.test('breaker opens after 3 failures, fails fast, half-opens and recovers', async (t) => {
-  const { sim, gw } = await startRig(t, ['--breaker-threshold', '3', '--breaker-cooldown-ms', '600', '--upstream-retries', '0']);
+  const { sim, gw } = await startRig(t, ['--breaker-threshold', '3', '--breaker-cooldown-ms', '1500', '--upstream-retries', '0']);
   const ready = await request(`${gw.url}/readyz`);
   t.equal(ready.statusCode, 200);
   t.match(await ready.body.json(), { status: 'ready', upstreams: [{ namespace: UPSTREAM, circuit: 'closed' }] });
@@ -25,9 +25,9 @@ t.test('breaker opens after 3 failures, fails fast, half-opens and recovers', as
   const open = await request(`${gw.url}/v1/api/organizations/2`);
   t.equal(open.statusCode, 503);
   t.match(open.headers['content-type'], /^application\/problem\+json/);
-  t.equal(open.headers['retry-after'], '1');
+  t.ok(['1', '2'].includes(String(open.headers['retry-after'])), `Retry-After ${String(open.headers['retry-after'])}: the rest of the 1.5 s cool-down, rounded up`);
   t.match(await open.body.json(), { status: 503, code: 'NGW_ERR_UPSTREAM_CIRCUIT_OPEN' });
-  t.ok(Date.now() - started < 200, 'answered at once');
+  t.ok(Date.now() - started < 500, 'answered at once');
   t.equal(fault.hits, 3, 'the open circuit sent nothing upstream');
 
   const notReady = await request(`${gw.url}/readyz`);
@@ -37,8 +37,8 @@ t.test('breaker opens after 3 failures, fails fast, half-opens and recovers', as
   t.equal(sample(await scrape(gw.url), 'naftiko_gateway_upstream_circuit_state', { upstream: UPSTREAM })?.value, '1');
 
   fault.remove();
-  const reopenAt = Date.now() + 650;
-  await waitFor(() => Date.now() >= reopenAt, 2000, 'the cool-down');
+  const reopenAt = Date.now() + 1550;
+  await waitFor(() => Date.now() >= reopenAt, 3000, 'the cool-down');
   const trial = await request(`${gw.url}/v1/api/organizations/1`);
   t.equal(trial.statusCode, 200, 'the half-open trial goes through and succeeds');
   await trial.body.dump();
@@ -51,7 +51,7 @@ t.test('breaker opens after 3 failures, fails fast, half-opens and recovers', as
 });
 
 t.test('a failed half-open trial re-opens the circuit', async (t) => {
-  const { sim, gw } = await startRig(t, ['--breaker-threshold', '2', '--breaker-cooldown-ms', '400', '--upstream-retries', '0', '--upstream-timeout-ms', '300']);
+  const { sim, gw } = await startRig(t, ['--breaker-threshold', '2', '--breaker-cooldown-ms', '1500', '--upstream-retries', '0', '--upstream-timeout-ms', '300']);
   sim.fault({ kind: 'hang', path: '/api/organizations/1' });
   for (let i = 0; i < 2; i++) {
     const res = await request(`${gw.url}/v1/api/organizations/1`);
@@ -61,8 +61,8 @@ t.test('a failed half-open trial re-opens the circuit', async (t) => {
   const open = await request(`${gw.url}/v1/api/organizations/1`);
   t.equal(open.statusCode, 503);
   await open.body.dump();
-  const halfOpenAt = Date.now() + 450;
-  await waitFor(() => Date.now() >= halfOpenAt, 2000, 'the cool-down');
+  const halfOpenAt = Date.now() + 1550;
+  await waitFor(() => Date.now() >= halfOpenAt, 3000, 'the cool-down');
   const trial = await request(`${gw.url}/v1/api/organizations/1`);
   t.equal(trial.statusCode, 504, 'the trial times out');
   await trial.body.dump();

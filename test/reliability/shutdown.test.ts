@@ -8,7 +8,7 @@ import { startRig, waitFor } from './helpers.js';
 
 t.test('SIGTERM with 50 requests in flight: all 50 complete with 2xx, exit 0', async (t) => {
   const { sim, gw } = await startRig(t, ['--shutdown-timeout-ms', '10000']);
-  sim.fault({ kind: 'delay', ms: 1000, pathPrefix: '/api/organizations/' });
+  sim.fault({ kind: 'delay', ms: 1500, pathPrefix: '/api/organizations/' });
   const agent = new Agent({ connections: 64 });
   t.teardown(() => agent.close());
   const pending = Array.from({ length: 50 }, (_, i) =>
