@@ -54,7 +54,7 @@ export const DEFAULTS = {
   upstreamRetryBaseMs: 100,
   breakerThreshold: 5,
   breakerCooldownMs: 10_000,
-  upstreamRateLimit: 1_000,
+  upstreamRateLimit: 10_000,
   rateLimit: 0,
   rateLimitWindowMs: 60_000,
   maxEventLoopDelayMs: 0,
