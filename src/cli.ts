@@ -3,6 +3,7 @@
  * The `naftiko-gateway` command: serve, check, --help, --version.
  */
 import { parseArgs } from 'node:util';
+import closeWithGrace from 'close-with-grace';
 import { checkCapabilityFile, CapabilityError, formatProblem } from './capability/index.js';
 import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
 import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
@@ -28,6 +29,17 @@ Options for serve (flag > environment variable > capability file > default):
   --upstream-timeout-ms <n>   upstream timeout            ${ENV.upstreamTimeoutMs} (default ${DEFAULTS.upstreamTimeoutMs})
   --body-limit-bytes <n>      max request body            ${ENV.bodyLimitBytes} (default ${DEFAULTS.bodyLimitBytes})
   --log-level <level>         pino level                  ${ENV.logLevel} (default ${DEFAULTS.logLevel})
+  --upstream-connect-timeout-ms <n>  connect timeout       ${ENV.upstreamConnectTimeoutMs} (default ${DEFAULTS.upstreamConnectTimeoutMs})
+  --upstream-retries <n>      retries of idempotent calls ${ENV.upstreamRetries} (default ${DEFAULTS.upstreamRetries})
+  --upstream-retry-base-ms <n> first backoff ceiling      ${ENV.upstreamRetryBaseMs} (default ${DEFAULTS.upstreamRetryBaseMs})
+  --breaker-threshold <n>     failures that open a circuit (0 = off) ${ENV.breakerThreshold} (default ${DEFAULTS.breakerThreshold})
+  --breaker-cooldown-ms <n>   open circuit cool-down      ${ENV.breakerCooldownMs} (default ${DEFAULTS.breakerCooldownMs})
+  --upstream-rate-limit <n>   outbound req/s per upstream (0 = off) ${ENV.upstreamRateLimit} (default ${DEFAULTS.upstreamRateLimit})
+  --rate-limit <n>            inbound req per window per client (0 = off) ${ENV.rateLimit} (default ${DEFAULTS.rateLimit})
+  --rate-limit-window-ms <n>  inbound rate limit window   ${ENV.rateLimitWindowMs} (default ${DEFAULTS.rateLimitWindowMs})
+  --max-event-loop-delay-ms <n> shed load beyond (0 = off) ${ENV.maxEventLoopDelayMs} (default ${DEFAULTS.maxEventLoopDelayMs})
+  --max-heap-used-bytes <n>   shed load beyond (0 = off)  ${ENV.maxHeapUsedBytes} (default ${DEFAULTS.maxHeapUsedBytes})
+  --shutdown-timeout-ms <n>   drain time on SIGTERM/SIGINT ${ENV.shutdownTimeoutMs} (default ${DEFAULTS.shutdownTimeoutMs})
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
 
@@ -39,6 +51,17 @@ const SERVE_OPTIONS = {
   'upstream-timeout-ms': { type: 'string' },
   'body-limit-bytes': { type: 'string' },
   'log-level': { type: 'string' },
+  'upstream-connect-timeout-ms': { type: 'string' },
+  'upstream-retries': { type: 'string' },
+  'upstream-retry-base-ms': { type: 'string' },
+  'breaker-threshold': { type: 'string' },
+  'breaker-cooldown-ms': { type: 'string' },
+  'upstream-rate-limit': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'rate-limit-window-ms': { type: 'string' },
+  'max-event-loop-delay-ms': { type: 'string' },
+  'max-heap-used-bytes': { type: 'string' },
+  'shutdown-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -106,6 +129,17 @@ async function runServe(args: string[]): Promise<number> {
     upstreamTimeoutMs: values['upstream-timeout-ms'],
     bodyLimitBytes: values['body-limit-bytes'],
     logLevel: values['log-level'],
+    upstreamConnectTimeoutMs: values['upstream-connect-timeout-ms'],
+    upstreamRetries: values['upstream-retries'],
+    upstreamRetryBaseMs: values['upstream-retry-base-ms'],
+    breakerThreshold: values['breaker-threshold'],
+    breakerCooldownMs: values['breaker-cooldown-ms'],
+    upstreamRateLimit: values['upstream-rate-limit'],
+    rateLimit: values['rate-limit'],
+    rateLimitWindowMs: values['rate-limit-window-ms'],
+    maxEventLoopDelayMs: values['max-event-loop-delay-ms'],
+    maxHeapUsedBytes: values['max-heap-used-bytes'],
+    shutdownTimeoutMs: values['shutdown-timeout-ms'],
   };
   const config = resolveConfig(flags, process.env);
   let gateway: RunningGateway;
@@ -118,18 +152,13 @@ async function runServe(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const shutdown = (signal: string): void => {
-    gateway.logger.info({ signal }, 'shutting down');
-    gateway.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        gateway.logger.error({ err }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // Graceful shutdown: stop accepting, let in-flight requests finish, close the pools; exit 1 past the bound.
+  closeWithGrace({ delay: config.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs, logger: gateway.logger }, async function shutdown({ signal, err }) {
+    if (err !== undefined) gateway.logger.error({ err }, 'fatal error, shutting down');
+    else gateway.logger.info({ signal }, 'shutting down');
+    await gateway.close();
+    gateway.logger.info('shut down');
+  });
   return -1; // keep running
 }
 

@@ -16,6 +16,29 @@ export interface GatewayConfig {
   readonly bodyLimitBytes: number;
   readonly maxResponseBytes: number;
   readonly logLevel: string;
+  // Reliability settings (issue 5) are optional so embedders and older callers need not spell them out;
+  // startGateway falls back to DEFAULTS.
+  /** Time to establish a TCP/TLS connection upstream. */
+  readonly upstreamConnectTimeoutMs?: number;
+  /** Retries of idempotent operations (0 disables). */
+  readonly upstreamRetries?: number;
+  /** First retry backoff ceiling; doubles per retry (full jitter). */
+  readonly upstreamRetryBaseMs?: number;
+  /** Consecutive upstream failures that open an upstream's circuit (0 disables the breaker). */
+  readonly breakerThreshold?: number;
+  /** How long an open circuit waits before letting one trial request through. */
+  readonly breakerCooldownMs?: number;
+  /** Outbound requests per second per upstream, token bucket with a one-second burst (0 = unlimited). */
+  readonly upstreamRateLimit?: number;
+  /** Inbound requests per window per client key or IP (0 = off). */
+  readonly rateLimit?: number;
+  readonly rateLimitWindowMs?: number;
+  /** Event-loop delay beyond which requests are shed with 503 (0 = off). */
+  readonly maxEventLoopDelayMs?: number;
+  /** Heap use beyond which requests are shed with 503 (0 = off). */
+  readonly maxHeapUsedBytes?: number;
+  /** How long a SIGTERM/SIGINT waits for in-flight requests before exiting anyway. */
+  readonly shutdownTimeoutMs?: number;
 }
 
 /** DEFAULTS are used when neither flag, environment nor capability says otherwise. */
@@ -26,6 +49,17 @@ export const DEFAULTS = {
   bodyLimitBytes: 1024 * 1024,
   maxResponseBytes: 16 * 1024 * 1024,
   logLevel: 'info',
+  upstreamConnectTimeoutMs: 5_000,
+  upstreamRetries: 2,
+  upstreamRetryBaseMs: 100,
+  breakerThreshold: 5,
+  breakerCooldownMs: 10_000,
+  upstreamRateLimit: 10_000,
+  rateLimit: 0,
+  rateLimitWindowMs: 60_000,
+  maxEventLoopDelayMs: 0,
+  maxHeapUsedBytes: 0,
+  shutdownTimeoutMs: 25_000,
 } as const;
 
 /** ENV names every environment variable the gateway reads for its own settings. */
@@ -38,6 +72,17 @@ export const ENV = {
   upstreamTimeoutMs: 'GATEWAY_UPSTREAM_TIMEOUT_MS',
   bodyLimitBytes: 'GATEWAY_BODY_LIMIT_BYTES',
   logLevel: 'GATEWAY_LOG_LEVEL',
+  upstreamConnectTimeoutMs: 'GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS',
+  upstreamRetries: 'GATEWAY_UPSTREAM_RETRIES',
+  upstreamRetryBaseMs: 'GATEWAY_UPSTREAM_RETRY_BASE_MS',
+  breakerThreshold: 'GATEWAY_BREAKER_THRESHOLD',
+  breakerCooldownMs: 'GATEWAY_BREAKER_COOLDOWN_MS',
+  upstreamRateLimit: 'GATEWAY_UPSTREAM_RATE_LIMIT',
+  rateLimit: 'GATEWAY_RATE_LIMIT',
+  rateLimitWindowMs: 'GATEWAY_RATE_LIMIT_WINDOW_MS',
+  maxEventLoopDelayMs: 'GATEWAY_MAX_EVENT_LOOP_DELAY_MS',
+  maxHeapUsedBytes: 'GATEWAY_MAX_HEAP_USED_BYTES',
+  shutdownTimeoutMs: 'GATEWAY_SHUTDOWN_TIMEOUT_MS',
 } as const;
 
 /** ConfigError is a bad flag or environment value. */
@@ -55,6 +100,17 @@ export interface FlagValues {
   readonly upstreamTimeoutMs?: string | undefined;
   readonly bodyLimitBytes?: string | undefined;
   readonly logLevel?: string | undefined;
+  readonly upstreamConnectTimeoutMs?: string | undefined;
+  readonly upstreamRetries?: string | undefined;
+  readonly upstreamRetryBaseMs?: string | undefined;
+  readonly breakerThreshold?: string | undefined;
+  readonly breakerCooldownMs?: string | undefined;
+  readonly upstreamRateLimit?: string | undefined;
+  readonly rateLimit?: string | undefined;
+  readonly rateLimitWindowMs?: string | undefined;
+  readonly maxEventLoopDelayMs?: string | undefined;
+  readonly maxHeapUsedBytes?: string | undefined;
+  readonly shutdownTimeoutMs?: string | undefined;
 }
 
 function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -96,5 +152,40 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     bodyLimitBytes: integer('body limit', pick(flags.bodyLimitBytes, ENV.bodyLimitBytes), 1, 1024 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     maxResponseBytes: DEFAULTS.maxResponseBytes,
     logLevel: pick(flags.logLevel, ENV.logLevel) ?? DEFAULTS.logLevel,
+    ...resolveReliability(flags, pick),
   };
 }
+
+type PickValue = (flag: string | undefined, envName: string) => string | undefined;
+
+/** resolveReliability reads the timeout, retry, breaker, rate-limit, shedding and shutdown settings. */
+function resolveReliability(flags: FlagValues, pick: PickValue): Required<Pick<GatewayConfig, ReliabilityKey>> {
+  const read = (key: ReliabilityKey, name: string, min: number, max: number): number =>
+    integer(name, pick(flags[key], ENV[key]), min, max) ?? DEFAULTS[key];
+  return {
+    upstreamConnectTimeoutMs: read('upstreamConnectTimeoutMs', 'upstream connect timeout', 1, 600_000),
+    upstreamRetries: read('upstreamRetries', 'upstream retries', 0, 10),
+    upstreamRetryBaseMs: read('upstreamRetryBaseMs', 'upstream retry base', 1, 600_000),
+    breakerThreshold: read('breakerThreshold', 'breaker threshold', 0, 1_000_000),
+    breakerCooldownMs: read('breakerCooldownMs', 'breaker cool-down', 1, 3_600_000),
+    upstreamRateLimit: read('upstreamRateLimit', 'upstream rate limit', 0, 1_000_000),
+    rateLimit: read('rateLimit', 'rate limit', 0, 100_000_000),
+    rateLimitWindowMs: read('rateLimitWindowMs', 'rate limit window', 1, 86_400_000),
+    maxEventLoopDelayMs: read('maxEventLoopDelayMs', 'max event loop delay', 0, 3_600_000),
+    maxHeapUsedBytes: read('maxHeapUsedBytes', 'max heap used', 0, Number.MAX_SAFE_INTEGER),
+    shutdownTimeoutMs: read('shutdownTimeoutMs', 'shutdown timeout', 1, 3_600_000),
+  };
+}
+
+type ReliabilityKey =
+  | 'upstreamConnectTimeoutMs'
+  | 'upstreamRetries'
+  | 'upstreamRetryBaseMs'
+  | 'breakerThreshold'
+  | 'breakerCooldownMs'
+  | 'upstreamRateLimit'
+  | 'rateLimit'
+  | 'rateLimitWindowMs'
+  | 'maxEventLoopDelayMs'
+  | 'maxHeapUsedBytes'
+  | 'shutdownTimeoutMs';

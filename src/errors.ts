@@ -24,11 +24,16 @@ export const ERRORS = {
   NGW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   NGW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   NGW_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  // nginx's non-standard 499: the client went away before the answer; only logs and metrics ever see it.
+  NGW_ERR_CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
   NGW_ERR_INTERNAL: { status: 500, title: 'Internal gateway error' },
   NGW_ERR_UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream unreachable' },
   NGW_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Bad upstream response' },
   NGW_ERR_UPSTREAM_CREDENTIAL_REJECTED: { status: 502, title: 'Upstream rejected the gateway credential' },
   NGW_ERR_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  NGW_ERR_OVERLOADED: { status: 503, title: 'Gateway overloaded' },
+  NGW_ERR_UPSTREAM_CIRCUIT_OPEN: { status: 503, title: 'Upstream circuit open' },
+  NGW_ERR_UPSTREAM_THROTTLED: { status: 503, title: 'Upstream request rate exceeded' },
   NGW_ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -6,22 +6,46 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { loadCapability, type CompiledCapability } from './capability/index.js';
 import { buildRestServer } from './adapters/rest/server.js';
-import type { GatewayConfig } from './config.js';
+import { DEFAULTS, type GatewayConfig } from './config.js';
+import { createAuditInterceptor } from './engine/audit.js';
+import { GatewayMetrics } from './ops/metrics.js';
+import { CircuitBreakers } from './upstream/breakers.js';
+import { OutboundThrottle } from './upstream/throttle.js';
 import { createLogger } from './ops/logger.js';
 import { Invoker } from './engine/invoker.js';
 import { UpstreamClient } from './upstream/client.js';
-import { UpstreamPools } from './upstream/pools.js';
+import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
 import { VERSION } from './version.js';
 
 /** RunningGateway is a started gateway. */
 export interface RunningGateway {
   readonly capability: CompiledCapability;
   readonly logger: Logger;
+  /** Prometheus metrics (also served on the REST port at `/metrics`). */
+  readonly metrics: GatewayMetrics;
   /** The REST server, once listening. */
   readonly rest: FastifyInstance | undefined;
   /** `http://host:port` of the REST server. */
   readonly restUrl: string | undefined;
   close(): Promise<void>;
+}
+
+/** How often a closing server reaps keep-alive connections that went idle after their last response. */
+const DRAIN_REAP_INTERVAL_MS = 50;
+
+/**
+ * closeDraining closes a fastify server gracefully: in-flight requests finish;
+ * node's server.close() only reaps connections idle at that moment, so keep-alive
+ * connections freed by a later response are reaped on a short interval instead
+ * of holding shutdown open until their keep-alive timeout.
+ */
+async function closeDraining(app: FastifyInstance): Promise<void> {
+  const reaper = setInterval(() => app.server.closeIdleConnections(), DRAIN_REAP_INTERVAL_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(reaper);
+  }
 }
 
 /** StartOptions lets embedders (and tests) supply the environment and log destination. */
@@ -39,10 +63,23 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `capability: ${w.message}`);
 
-  const pools = new UpstreamPools();
-  const upstream = new UpstreamClient(pools, { timeoutMs: config.upstreamTimeoutMs, userAgent: `naftiko-gateway/${VERSION}` });
+  const metrics = new GatewayMetrics();
+  const breakerCooldownMs = config.breakerCooldownMs ?? DEFAULTS.breakerCooldownMs;
+  const breakers = new CircuitBreakers(capability.upstreams, config.breakerThreshold ?? DEFAULTS.breakerThreshold, breakerCooldownMs, (upstream, state) =>
+    logger.warn({ upstream, circuit: state }, `circuit ${state}`),
+  );
+  metrics.trackBreakers(breakers);
+  const pools = new UpstreamPools({ ...DEFAULT_POOL_OPTIONS, connectTimeoutMs: config.upstreamConnectTimeoutMs ?? DEFAULTS.upstreamConnectTimeoutMs });
+  const upstream = new UpstreamClient(pools, {
+    timeoutMs: config.upstreamTimeoutMs,
+    userAgent: `naftiko-gateway/${VERSION}`,
+    retry: { retries: config.upstreamRetries ?? DEFAULTS.upstreamRetries, baseMs: config.upstreamRetryBaseMs ?? DEFAULTS.upstreamRetryBaseMs },
+    breakers,
+    throttle: new OutboundThrottle(config.upstreamRateLimit ?? DEFAULTS.upstreamRateLimit),
+    observer: metrics,
+  });
 
-  const invoker = new Invoker(upstream, []);
+  const invoker = new Invoker(upstream, [createAuditInterceptor(logger)]);
 
   let rest: FastifyInstance | undefined;
   let restUrl: string | undefined;
@@ -54,6 +91,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       requestTimeoutMs: config.upstreamTimeoutMs + 30_000,
       keepAliveTimeoutMs: 72_000,
       info: capability.model.info,
+      metrics,
+      readiness: { breakers, cooldownMs: breakerCooldownMs, capability: capability.model.info?.label ?? config.capabilityPath },
+      protection: {
+        rateLimit: config.rateLimit ?? DEFAULTS.rateLimit,
+        rateLimitWindowMs: config.rateLimitWindowMs ?? DEFAULTS.rateLimitWindowMs,
+        maxEventLoopDelayMs: config.maxEventLoopDelayMs ?? DEFAULTS.maxEventLoopDelayMs,
+        maxHeapUsedBytes: config.maxHeapUsedBytes ?? DEFAULTS.maxHeapUsedBytes,
+      },
     });
     const port = config.restPort ?? restAdapter.port;
     await rest.listen({ host: config.host, port });
@@ -71,12 +116,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   return {
     capability,
     logger,
+    metrics,
     rest,
     restUrl,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await rest?.close();
+      if (rest !== undefined) await closeDraining(rest);
       await pools.close();
     },
   };

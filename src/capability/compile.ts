@@ -277,6 +277,7 @@ function compileConsumes(
         outputRawFormat: op.outputRawFormat,
         outputParameters: op.outputParameters,
         timeoutMs: op.timeoutMs,
+        resilience: op.resilience,
         hints: mergeHints(methodHints(op.method), declaredHints(model, key)),
       });
     }

@@ -8,6 +8,7 @@ import type {
   HintsModel,
   HttpMethod,
   InputParameterModel,
+  OperationResilienceModel,
   OutputParameterModel,
 } from './model.js';
 import type { PathSegment } from './templates.js';
@@ -52,6 +53,8 @@ export interface CompiledOperation {
   readonly outputRawFormat: string;
   readonly outputParameters: readonly OutputParameterModel[];
   readonly timeoutMs: number | undefined;
+  /** Per-operation retry and spacing overrides (`x-resilience`), when declared. */
+  readonly resilience?: OperationResilienceModel | undefined;
   /** Hints merged from the exposures that call this operation and the method's semantics. */
   readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
 }

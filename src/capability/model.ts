@@ -65,7 +65,19 @@ export interface ConsumedOperationModel {
   readonly outputParameters: readonly OutputParameterModel[];
   readonly outputRawFormat: string;
   readonly timeoutMs: number | undefined;
+  /** The `x-resilience` extension: retry and spacing overrides for this operation. */
+  readonly resilience: OperationResilienceModel | undefined;
   readonly yamlPath: string;
+}
+
+/** OperationResilienceModel is a consumed operation's `x-resilience` block; unset fields take the gateway's defaults. */
+export interface OperationResilienceModel {
+  /** Retries for this operation (0 disables; only idempotent operations are ever retried). */
+  readonly retries: number | undefined;
+  /** First backoff ceiling, doubled per retry (full jitter). */
+  readonly retryBaseMs: number | undefined;
+  /** Minimum time between two calls of this operation: later calls queue. */
+  readonly minSpacingMs: number | undefined;
 }
 
 /** ConsumesModel is one upstream API (`capability.consumes[i]`). */

@@ -19,6 +19,7 @@ import {
   type InputParameterModel,
   type JsonSchema,
   type McpToolModel,
+  type OperationResilienceModel,
   type OutputParameterModel,
   type ParamLocation,
   type ParamType,
@@ -313,6 +314,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
       const outputParameters = parseOutputParameters(op, problems);
       const outputRawFormat = op.string('outputRawFormat', false) ?? 'json';
       const timeoutMs = op.integer('timeoutMs', 1, 3_600_000, false);
+      const resilience = parseResilience(op);
       if (name === undefined || method === undefined || path === undefined) continue;
       operations.push({
         name,
@@ -324,6 +326,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
         outputParameters,
         outputRawFormat: lower(outputRawFormat),
         timeoutMs,
+        resilience,
         yamlPath: op.path,
       });
     }
@@ -337,6 +340,16 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
     authentication: authReader === undefined ? undefined : parseAuthentication(authReader),
     operations,
     yamlPath: r.path,
+  };
+}
+
+function parseResilience(op: Reader): OperationResilienceModel | undefined {
+  const r = op.object('x-resilience', false);
+  if (r === undefined) return undefined;
+  return {
+    retries: r.integer('retries', 0, 10, false),
+    retryBaseMs: r.integer('retryBaseMs', 1, 600_000, false),
+    minSpacingMs: r.integer('minSpacingMs', 0, 3_600_000, false),
   };
 }
 

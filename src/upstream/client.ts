@@ -1,13 +1,19 @@
 /**
  * The upstream client: one call of a compiled operation over undici, with the
- * credential injected, the request id forwarded and transport failures turned
- * into gateway errors (502 unreachable, 504 timeout).
+ * credential injected, the request id forwarded, a precise deadline, retries of
+ * idempotent calls, the upstream's circuit breaker and outbound pacing, and
+ * transport failures turned into gateway errors (502 unreachable, 504 timeout).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { CompiledOperation } from '../capability/compiled.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
+import type { CircuitBreakers } from './breakers.js';
+import { CallDeadline } from './deadline.js';
 import type { UpstreamPools } from './pools.js';
+import { parseRetryAfterMs } from './retry-after.js';
+import { backoffMs, RETRY_STATUSES, RetryableFailure, retriesFor, retryPolicy, type AttemptResult, type RetrySettings } from './retry.js';
+import type { OutboundThrottle } from './throttle.js';
 import { buildUpstreamPath, type InputValues } from './url.js';
 
 /** UpstreamResponse is an upstream answer whose body has not been read yet. */
@@ -24,12 +30,34 @@ export interface CallContext {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** UpstreamClientOptions are the client's limits. */
+/** UpstreamObserver hears about upstream attempts (metrics); it must be cheap and must not throw. */
+export interface UpstreamObserver {
+  /** One attempt ended: an HTTP status, or the gateway error code that ended it. */
+  attempt(op: CompiledOperation, outcome: number | ErrorCode, durationMs: number): void;
+  /** Another attempt will follow, because of `reason` (a status or an error code). */
+  retry(op: CompiledOperation, reason: number | ErrorCode): void;
+}
+
+/** UpstreamClientOptions are the client's limits and resilience policies. */
 export interface UpstreamClientOptions {
-  /** Default time to wait for response headers, and between body chunks. */
+  /** Default deadline for response headers (retries and queueing included), and between body chunks. */
   readonly timeoutMs: number;
   readonly userAgent: string;
+  /** Retry defaults; none when absent. */
+  readonly retry?: RetrySettings | undefined;
+  readonly breakers?: CircuitBreakers | undefined;
+  readonly throttle?: OutboundThrottle | undefined;
+  readonly observer?: UpstreamObserver | undefined;
 }
+
+/** PreparedRequest is what every attempt of one call sends. */
+interface PreparedRequest {
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+}
+
+const NO_RETRY: RetrySettings = { retries: 0, baseMs: 100 };
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -50,57 +78,152 @@ export function toGatewayError(err: unknown, op: CompiledOperation, timeoutMs: n
 
 /** UpstreamClient sends compiled operations to their upstreams. */
 export class UpstreamClient {
+  private readonly retry: RetrySettings;
+
   constructor(
     private readonly pools: UpstreamPools,
     readonly options: UpstreamClientOptions,
-  ) {}
+  ) {
+    this.retry = options.retry ?? NO_RETRY;
+  }
 
   /** timeoutFor is the operation's own timeout, else the default. */
   timeoutFor(op: CompiledOperation): number {
     return op.timeoutMs ?? this.options.timeoutMs;
   }
 
-  /** send performs one upstream request; the caller must consume or dump the body. */
+  /**
+   * send performs one call (retried when the operation is idempotent) within
+   * the operation's deadline; the caller must consume or dump the body.
+   */
   async send(op: CompiledOperation, values: InputValues, ctx: CallContext): Promise<UpstreamResponse> {
-    const path = buildUpstreamPath(op, values);
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'accept-encoding': 'identity',
-      'user-agent': this.options.userAgent,
-      'x-request-id': ctx.requestId,
-    };
-    let body: string | undefined;
-    const params = op.parameters;
-    for (let i = 0; i < params.length; i++) {
-      const param = params[i];
-      if (param === undefined) continue;
-      if (param.in === 'header') {
-        const value = values[param.name];
-        if (value !== undefined && value !== null) headers[param.name.toLowerCase()] = String(value);
-      } else if (param.in === 'body') {
-        const value = values[param.name];
-        if (value !== undefined) {
-          body = JSON.stringify(value);
-          headers['content-type'] = 'application/json';
+    const request = prepareRequest(op, values, ctx, this.options.userAgent);
+    const deadline = new CallDeadline(this.timeoutFor(op), ctx.signal);
+    try {
+      const retries = retriesFor(op, this.retry);
+      if (retries === 0) return await this.attempt(op, request, deadline);
+      const result = await retryPolicy(retries).execute(({ attempt }) => this.attemptOrRetry(op, request, deadline, attempt, retries));
+      return result.res;
+    } catch (err) {
+      throw err instanceof RetryableFailure ? err.error : err;
+    } finally {
+      deadline.settle();
+    }
+  }
+
+  /** attemptOrRetry runs one attempt and decides whether another may follow within the budget. */
+  private async attemptOrRetry(op: CompiledOperation, request: PreparedRequest, deadline: CallDeadline, attempt: number, retries: number): Promise<AttemptResult> {
+    let res: UpstreamResponse;
+    try {
+      res = await this.attempt(op, request, deadline);
+    } catch (err) {
+      if (attempt < retries && err instanceof GatewayError && err.code === 'NGW_ERR_UPSTREAM_UNREACHABLE') {
+        const delayMs = backoffMs(attempt, op, this.retry);
+        if (deadline.allows(delayMs)) {
+          this.options.observer?.retry(op, err.code);
+          throw new RetryableFailure(err, delayMs);
+        }
+      }
+      throw err;
+    }
+    const status = res.statusCode;
+    if (attempt >= retries || !RETRY_STATUSES.has(status)) return { res, delayMs: -1 };
+    const delayMs = parseRetryAfterMs(res.headers['retry-after'], Date.now()) ?? backoffMs(attempt, op, this.retry);
+    // Beyond the budget the caller gets the upstream's own answer, Retry-After included.
+    if (!deadline.allows(delayMs)) return { res, delayMs: -1 };
+    await res.body.dump().catch(ignore);
+    this.options.observer?.retry(op, status);
+    return { res, delayMs };
+  }
+
+  /** attempt sends once through the upstream's circuit breaker. */
+  private attempt(op: CompiledOperation, request: PreparedRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+    const breaker = this.options.breakers?.forUpstream(op.upstream);
+    if (breaker === undefined) return this.sendOnce(op, request, deadline);
+    return breaker.execute(() => this.sendOnce(op, request, deadline));
+  }
+
+  /** sendOnce waits for the outbound pace, then performs one upstream request. */
+  private async sendOnce(op: CompiledOperation, request: PreparedRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+    const throttle = this.options.throttle;
+    if (throttle !== undefined) {
+      const waitMs = throttle.reserve(op, deadline.at - Date.now());
+      if (waitMs < 0) {
+        throw new GatewayError('NGW_ERR_UPSTREAM_THROTTLED', `calls to ${op.key} are queued beyond its ${deadline.timeoutMs} ms deadline`, {
+          headers: { 'retry-after': '1' },
+        });
+      }
+      if (waitMs > 0) {
+        try {
+          await deadline.wait(waitMs);
+        } catch (err) {
+          throw classify(err, op, deadline);
         }
       }
     }
-    const auth = op.upstream.auth;
-    if (auth.headerName !== undefined && auth.headerValue !== undefined) headers[auth.headerName] = auth.headerValue;
-    const timeoutMs = this.timeoutFor(op);
+    const observer = this.options.observer;
+    const started = performance.now();
     try {
       const res = await this.pools.poolFor(op.upstream).request({
         method: op.method,
-        path,
-        headers,
-        body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: ctx.signal,
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        // Backstops only: the deadline's own timer is precise, undici's tick about once a second.
+        headersTimeout: deadline.timeoutMs + 1000,
+        bodyTimeout: deadline.timeoutMs,
+        signal: deadline.signal,
       });
+      observer?.attempt(op, res.statusCode, performance.now() - started);
       return { statusCode: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
-      throw toGatewayError(err, op, timeoutMs);
+      const error = classify(err, op, deadline);
+      observer?.attempt(op, error.code, performance.now() - started);
+      throw error;
     }
   }
+}
+
+function ignore(): void {
+  // A body we are about to retry past may fail to drain; the socket is then discarded, which is fine.
+}
+
+/** classify names why an attempt ended: our deadline, the client leaving, or the transport. */
+function classify(err: unknown, op: CompiledOperation, deadline: CallDeadline): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (deadline.timedOut) {
+    return new GatewayError('NGW_ERR_UPSTREAM_TIMEOUT', `upstream "${op.upstream.namespace}" did not answer ${op.key} within ${deadline.timeoutMs} ms`, { cause: err });
+  }
+  if (deadline.clientGone) return new GatewayError('NGW_ERR_CLIENT_CLOSED_REQUEST', `the client went away during ${op.key}`);
+  return toGatewayError(err, op, deadline.timeoutMs);
+}
+
+/** prepareRequest builds the path, headers (credential included) and body once per call. */
+function prepareRequest(op: CompiledOperation, values: InputValues, ctx: CallContext, userAgent: string): PreparedRequest {
+  const path = buildUpstreamPath(op, values);
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'accept-encoding': 'identity',
+    'user-agent': userAgent,
+    'x-request-id': ctx.requestId,
+  };
+  let body: string | undefined;
+  const params = op.parameters;
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i];
+    if (param === undefined) continue;
+    if (param.in === 'header') {
+      const value = values[param.name];
+      if (value !== undefined && value !== null) headers[param.name.toLowerCase()] = String(value);
+    } else if (param.in === 'body') {
+      const value = values[param.name];
+      if (value !== undefined) {
+        body = JSON.stringify(value);
+        headers['content-type'] = 'application/json';
+      }
+    }
+  }
+  const auth = op.upstream.auth;
+  if (auth.headerName !== undefined && auth.headerValue !== undefined) headers[auth.headerName] = auth.headerValue;
+  return { path, headers, body };
 }

@@ -10,6 +10,7 @@ import type { UpstreamResponse } from '../../upstream/client.js';
 import { readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
+import { clientAbortSignal } from './client-abort.js';
 import { routeDocumentation } from './openapi.js';
 import { sendProblem } from './problem.js';
 
@@ -106,7 +107,8 @@ function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
   const inputs = route.inputs;
   return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const values = collectInputs(inputs, request);
-    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers });
+    const signal = clientAbortSignal(reply.raw);
+    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers, signal });
     return sendUpstream(route, deps, res, reply);
   };
 }

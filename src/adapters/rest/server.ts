@@ -8,11 +8,15 @@ import type { CompiledRestAdapter } from '../../capability/compiled.js';
 import type { InfoModel } from '../../capability/model.js';
 import { GatewayError } from '../../errors.js';
 import { registerHealth } from '../../ops/health.js';
+import type { GatewayMetrics } from '../../ops/metrics.js';
+import { registerMetrics } from '../../ops/metrics-routes.js';
+import { registerReadiness, type ReadinessDeps } from '../../ops/readiness.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { createValidatorCompiler } from '../validation.js';
 import { registerOpenApi } from './openapi.js';
 import { errorHandler, sendProblem } from './problem.js';
+import { registerProtection, type ProtectionOptions } from './protection.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
 
 declare module 'fastify' {
@@ -33,6 +37,12 @@ export interface RestServerOptions {
   readonly keepAliveTimeoutMs: number;
   /** The capability's `info`, for the OpenAPI document. */
   readonly info: InfoModel;
+  /** Request metrics and `/metrics`, when given. */
+  readonly metrics?: GatewayMetrics | undefined;
+  /** `/readyz`, when given. */
+  readonly readiness?: ReadinessDeps | undefined;
+  /** Inbound rate limit and load shedding, when given. */
+  readonly protection?: ProtectionOptions | undefined;
 }
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -83,10 +93,13 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound);
   app.addHook('onRequest', echoRequestId);
-  registerHealth(app);
+  if (options.protection !== undefined) registerProtection(app, options.protection);
+  if (options.metrics !== undefined) registerMetrics(app, options.metrics);
   registerOpenApi(app, adapter, options.info);
-  // A plugin, so the routes are added after @fastify/swagger's onRoute hook is in place.
-  void app.register(async function capabilityRoutes(instance) {
+  // Routes go in a plugin registered after the protection, metrics and swagger plugins, so their onRoute hooks see every route.
+  void app.register(async function gatewayRoutes(instance: FastifyInstance) {
+    registerHealth(instance);
+    if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
     registerRestRoutes(instance, adapter, deps);
   });
   return app;

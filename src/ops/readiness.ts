@@ -1,0 +1,26 @@
+/**
+ * Readiness: `/readyz` answers 200 while the capability is loaded and no
+ * upstream circuit is open, else 503 with `Retry-After`, so a load balancer
+ * stops sending traffic the gateway would only refuse.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { CircuitBreakers } from '../upstream/breakers.js';
+
+/** ReadinessDeps is what readiness looks at. */
+export interface ReadinessDeps {
+  readonly breakers: CircuitBreakers;
+  readonly cooldownMs: number;
+  /** Names the capability, to show what is loaded. */
+  readonly capability: string;
+}
+
+/** registerReadiness adds `/readyz`. */
+export function registerReadiness(app: FastifyInstance, deps: ReadinessDeps): void {
+  const retryAfter = String(Math.max(1, Math.ceil(deps.cooldownMs / 1000)));
+  app.get('/readyz', { logLevel: 'warn' }, async function readyz(_request, reply) {
+    const upstreams = deps.breakers.all().map((b) => ({ namespace: b.namespace, circuit: b.state }));
+    const ready = upstreams.every((u) => u.circuit !== 'open');
+    if (!ready) reply.code(503).header('retry-after', retryAfter);
+    return { status: ready ? 'ready' : 'unavailable', capability: deps.capability, upstreams };
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Outbound pacing: a token bucket per upstream and an optional minimum
+ * spacing per operation. Calls over the rate queue (wait) rather than fail,
+ * as Label Studio asks clients to avoid rapid successive requests.
+ */
+import type { CompiledOperation } from '../capability/compiled.js';
+
+/** TokenBucket refills `ratePerSecond` tokens a second up to one second's worth; a reservation may drive it negative (a queue). */
+class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(private readonly ratePerSecond: number) {
+    this.tokens = ratePerSecond;
+    this.updatedAt = Date.now();
+  }
+
+  /** waitFor is how long a call arriving now waits for its token. */
+  waitFor(now: number): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : ((1 - this.tokens) * 1000) / this.ratePerSecond;
+  }
+
+  take(now: number): void {
+    this.refill(now);
+    this.tokens -= 1;
+  }
+
+  private refill(now: number): void {
+    const elapsed = now - this.updatedAt;
+    if (elapsed <= 0) return;
+    this.tokens = Math.min(this.ratePerSecond, this.tokens + (elapsed * this.ratePerSecond) / 1000);
+    this.updatedAt = now;
+  }
+}
+
+/** OutboundThrottle paces upstream calls. */
+export class OutboundThrottle {
+  private readonly buckets = new Map<string, TokenBucket>();
+  /** Next free slot (epoch ms) per spaced operation. */
+  private readonly nextSlot = new Map<string, number>();
+
+  /** @param ratePerSecond per-upstream rate; 0 means unlimited. */
+  constructor(private readonly ratePerSecond: number) {}
+
+  /**
+   * reserve books a slot for one call of `op` and returns how long to wait for
+   * it, or -1 (nothing booked) when the wait would exceed `maxWaitMs`.
+   */
+  reserve(op: CompiledOperation, maxWaitMs: number): number {
+    const spacing = op.resilience?.minSpacingMs ?? 0;
+    if (this.ratePerSecond === 0 && spacing === 0) return 0;
+    const now = Date.now();
+    let wait = 0;
+    let bucket: TokenBucket | undefined;
+    if (this.ratePerSecond > 0) {
+      bucket = this.buckets.get(op.upstream.namespace);
+      if (bucket === undefined) {
+        bucket = new TokenBucket(this.ratePerSecond);
+        this.buckets.set(op.upstream.namespace, bucket);
+      }
+      wait = bucket.waitFor(now);
+    }
+    const slot = spacing > 0 ? Math.max(now, this.nextSlot.get(op.key) ?? 0) : now;
+    wait = Math.max(wait, slot - now);
+    if (wait > maxWaitMs) return -1;
+    bucket?.take(now);
+    if (spacing > 0) this.nextSlot.set(op.key, now + wait + spacing);
+    return wait;
+  }
+}
