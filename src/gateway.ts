@@ -3,9 +3,10 @@
  * adapter, listen, and close everything in order.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DestinationStream, Logger } from 'pino';
+import { destination, type DestinationStream, type Logger } from 'pino';
 import { loadCapability, type CompiledCapability } from './capability/index.js';
 import { buildRestServer } from './adapters/rest/server.js';
+import { startMcpAdapter, type McpAdapter } from './adapters/mcp/index.js';
 import type { GatewayConfig } from './config.js';
 import { createLogger } from './ops/logger.js';
 import { Invoker } from './engine/invoker.js';
@@ -21,6 +22,10 @@ export interface RunningGateway {
   readonly rest: FastifyInstance | undefined;
   /** `http://host:port` of the REST server. */
   readonly restUrl: string | undefined;
+  /** The MCP adapter (HTTP or stdio), once started. */
+  readonly mcp: McpAdapter | undefined;
+  /** `http://host:port` of the MCP server (its endpoint is `/mcp`); undefined over stdio. */
+  readonly mcpUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -32,7 +37,8 @@ export interface StartOptions {
 
 /** startGateway loads the capability and starts its adapters; a broken capability throws CapabilityError. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const logger = createLogger(config.logLevel, options.logDestination);
+  // Over stdio, stdout belongs to JSON-RPC: logs go to stderr.
+  const logger = createLogger(config.logLevel, options.logDestination ?? (config.mcpStdio ? destination(2) : undefined));
   const { capability, warnings } = loadCapability(config.capabilityPath, {
     env: options.env ?? process.env,
     baseUris: config.baseUris,
@@ -46,7 +52,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   let rest: FastifyInstance | undefined;
   let restUrl: string | undefined;
-  const restAdapter = capability.rest[0];
+  // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
+  const restAdapter = config.mcpStdio ? undefined : capability.rest[0];
   if (restAdapter !== undefined) {
     rest = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
       logger,
@@ -64,6 +71,23 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       'rest adapter listening',
     );
   }
+  let mcp: McpAdapter | undefined;
+  const mcpAdapter = capability.mcp[0];
+  if (mcpAdapter !== undefined) {
+    mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger }, {
+      transport: config.mcpStdio ? 'stdio' : 'http',
+      host: config.host,
+      port: config.mcpPort ?? mcpAdapter.port,
+      stateless: config.mcpStateless,
+      allowedOrigins: config.mcpAllowedOrigins,
+      bodyLimitBytes: config.bodyLimitBytes,
+      keepAliveTimeoutMs: 72_000,
+    });
+    logger.info(
+      { adapter: 'mcp', namespace: mcpAdapter.namespace, transport: mcp.transport, url: mcp.url, stateless: mcp.transport === 'http' ? config.mcpStateless : undefined, tools: mcp.tools.list.map((t) => t.name) },
+      'mcp adapter listening',
+    );
+  }
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
   let closed = false;
@@ -72,9 +96,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     logger,
     rest,
     restUrl,
+    mcp,
+    mcpUrl: mcp?.url,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await mcp?.close();
       await rest?.close();
       await pools.close();
     },
