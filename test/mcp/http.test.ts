@@ -95,7 +95,7 @@ t.test('listTools: 6 tools with annotations and JSON Schemas, no credential para
 });
 
 t.test('every tool returns the mapped upstream JSON, sent with the injected Token', async (t) => {
-  const cases: { tool: string; args?: Record<string, unknown>; method: string; url: string; json?: unknown; check: (s: Record<string, unknown>) => Promise<void> | void }[] = [
+  const cases: { tool: string; args?: Record<string, unknown>; method: string; url: string; json?: unknown; check: (s: Record<string, unknown>) => unknown }[] = [
     {
       tool: 'get-organization-settings',
       args: { id: 1 },

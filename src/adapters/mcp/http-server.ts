@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
 import { registerHealth } from '../../ops/health.js';
@@ -56,9 +56,8 @@ export class McpHttpServer {
     this.app = Fastify({
       loggerInstance: options.logger as FastifyBaseLogger,
       genReqId: genRequestId,
-      requestIdLogLabel: 'reqId',
       // Tool calls log their own line; an SSE GET would otherwise log once per stream.
-      disableRequestLogging: true,
+      logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
       bodyLimit: options.bodyLimitBytes,
       keepAliveTimeout: options.keepAliveTimeoutMs,
       return503OnClosing: true,
