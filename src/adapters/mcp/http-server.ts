@@ -101,6 +101,8 @@ export class McpHttpServer {
     }
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
+    // An initialize the transport refused never became a session: drop its server instead of leaking it.
+    if (transport.sessionId === undefined) await transport.close();
     return undefined;
   }
 

@@ -4,9 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { CompiledMcpAdapter } from '../../capability/compiled.js';
-import type { Authenticate } from './access.js';
 import type { McpCallDeps } from './call-tool.js';
-import { McpHttpServer } from './http-server.js';
+import { McpHttpServer, type McpHttpOptions } from './http-server.js';
 import { McpServers } from './server.js';
 import { serveMcpStdio } from './stdio.js';
 import type { McpToolTable } from './tool-table.js';
@@ -14,16 +13,11 @@ import type { McpToolTable } from './tool-table.js';
 export { cleanDescription, compileToolTable, type McpToolTable } from './tool-table.js';
 export type { Authenticate } from './access.js';
 
-/** McpAdapterOptions choose the transport and its limits. */
-export interface McpAdapterOptions {
+/** McpAdapterOptions choose the transport, where to listen, and the HTTP limits. */
+export interface McpAdapterOptions extends Omit<McpHttpOptions, 'logger'> {
   readonly transport: 'http' | 'stdio';
   readonly host: string;
   readonly port: number;
-  readonly stateless: boolean;
-  readonly allowedOrigins: readonly string[];
-  readonly bodyLimitBytes: number;
-  readonly keepAliveTimeoutMs: number;
-  readonly authenticate?: Authenticate | undefined;
 }
 
 /** McpAdapter is a started MCP adapter. */
@@ -68,14 +62,7 @@ export async function startMcpAdapter(adapter: CompiledMcpAdapter, deps: McpCall
     const stdio = await serveMcpStdio(servers);
     return adapterOf(servers, { transport: 'stdio', app: undefined, url: undefined, ended: stdio.ended, close: () => stdio.close() });
   }
-  const http = new McpHttpServer(servers, {
-    logger: deps.logger,
-    stateless: options.stateless,
-    allowedOrigins: options.allowedOrigins,
-    bodyLimitBytes: options.bodyLimitBytes,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    authenticate: options.authenticate,
-  });
+  const http = new McpHttpServer(servers, { ...options, logger: deps.logger });
   await http.app.listen({ host: options.host, port: options.port });
   const address = http.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
