@@ -158,8 +158,11 @@ t.test('every tool returns the mapped upstream JSON, sent with the injected Toke
     if (c.json !== undefined) t.same(seen?.json, c.json);
     await c.check(structured);
   }
+  // Log lines cross a pipe after the results: wait for the last call's line.
+  await gw.waitForLog((l) => l['msg'] === 'tool call completed' && l['tool'] === 'reset-organization-token', 3_000);
   const logs = gw.logObjects().filter((l) => l['msg'] === 'tool call completed');
   t.ok(logs.length >= cases.length, 'one log line per call');
+  t.match(logs.at(-1), { adapter: 'mcp', tool: 'reset-organization-token', operation: 'label-studio-subpackage-organizations.resettoken', upstreamStatus: 201, isError: false, durationMs: Number });
   t.notOk(gw.logs.join('\n').includes(sim.legacyToken), 'the credential is never logged');
 });
 
