@@ -38,7 +38,7 @@ export interface StartOptions {
 /** startGateway loads the capability and starts its adapters; a broken capability throws CapabilityError. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   // Over stdio, stdout belongs to JSON-RPC: logs go to stderr.
-  const logger = createLogger(config.logLevel, options.logDestination ?? (config.mcpStdio ? destination(2) : undefined));
+  const logger = createLogger(config.logLevel, options.logDestination ?? (config.mcpStdio ? destination({ dest: 2, sync: true }) : undefined));
   const { capability, warnings } = loadCapability(config.capabilityPath, {
     env: options.env ?? process.env,
     baseUris: config.baseUris,
