@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { destination, type DestinationStream, type Logger } from 'pino';
 import { loadCapability, type CompiledCapability } from './capability/index.js';
 import { buildRestServer } from './adapters/rest/server.js';
-import { startMcpAdapter, type McpAdapter } from './adapters/mcp/index.js';
+import type { McpAdapter } from './adapters/mcp/index.js';
 import type { GatewayConfig } from './config.js';
 import { createLogger } from './ops/logger.js';
 import { Invoker } from './engine/invoker.js';
@@ -74,6 +74,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let mcp: McpAdapter | undefined;
   const mcpAdapter = capability.mcp[0];
   if (mcpAdapter !== undefined) {
+    // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
+    const { startMcpAdapter } = await import('./adapters/mcp/index.js');
     mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger }, {
       transport: config.mcpStdio ? 'stdio' : 'http',
       host: config.host,
