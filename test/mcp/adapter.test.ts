@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { startMcpAdapter, cleanDescription } from '../../src/adapters/mcp/index.js';
 import { upstreamErrorText } from '../../src/adapters/mcp/call-tool.js';
 import { loadCapability } from '../../src/capability/index.js';
+import { ConfigError, resolveConfig } from '../../src/config.js';
 import { Invoker, type CallInterceptor, type InvokeContext } from '../../src/engine/invoker.js';
 import { GatewayError } from '../../src/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
@@ -35,6 +36,17 @@ t.test('descriptions lose decoration; upstream errors name status and detail', a
   ];
   for (const [status, body, want] of errors) t.equal(upstreamErrorText(status, body), want);
   t.ok(upstreamErrorText(400, JSON.stringify({ detail: 'x'.repeat(10_000) })).length <= 2_100, 'clipped');
+});
+
+t.test('MCP settings: flag > environment > default', async (t) => {
+  const none = resolveConfig({}, {});
+  t.same([none.mcpStateless, none.mcpAllowedOrigins, none.mcpStdio], [false, [], false]);
+  const env = resolveConfig({}, { GATEWAY_MCP_STATELESS: '1', GATEWAY_MCP_ALLOWED_ORIGINS: ' https://a.example/, http://localhost:6274 ,' });
+  t.equal(env.mcpStateless, true);
+  t.same(env.mcpAllowedOrigins, ['https://a.example', 'http://localhost:6274']);
+  const flags = resolveConfig({ mcpStateless: true, mcpAllowedOrigins: 'https://b.example', mcpStdio: true }, { GATEWAY_MCP_STATELESS: '0', GATEWAY_MCP_ALLOWED_ORIGINS: 'https://a.example' });
+  t.same([flags.mcpStateless, flags.mcpAllowedOrigins, flags.mcpStdio], [true, ['https://b.example'], true]);
+  t.throws(() => resolveConfig({}, { GATEWAY_MCP_STATELESS: 'yes' }), ConfigError);
 });
 
 t.test('the access hook refuses or names the caller; tool list changes are notified', async (t) => {

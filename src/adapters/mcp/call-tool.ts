@@ -119,7 +119,7 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
     result = await renderResponse(entry, deps, res);
   } catch (err) {
     const error = err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', 'the gateway failed to run the tool', { cause: err });
-    if (error.status >= 500 && error.code === 'NGW_ERR_INTERNAL') deps.logger.error({ err, reqId: ctx.requestId, tool: entry.tool.name }, error.message);
+    if (error.code === 'NGW_ERR_INTERNAL') deps.logger.error({ err, reqId: ctx.requestId, tool: entry.tool.name }, error.message);
     code = error.code;
     result = gatewayErrorResult(error);
   }
