@@ -24,6 +24,11 @@ Options for serve (flag > environment variable > capability file > default):
   --host <addr>               address to bind             ${ENV.host} (default ${DEFAULTS.host})
   --rest-port <n>             REST adapter port           ${ENV.restPort} (default: the capability's rest port)
   --mcp-port <n>              MCP adapter port            ${ENV.mcpPort} (default: the capability's mcp port)
+  --mcp-stateless             MCP without sessions (replicas behind a load balancer)
+                                                          ${ENV.mcpStateless}=1
+  --mcp-allowed-origins <list> browser origins allowed to call /mcp (comma-separated; others get 403)
+                                                          ${ENV.mcpAllowedOrigins}
+  --mcp-stdio                 serve the MCP tools over stdin/stdout only (logs to stderr, no ports)
   --base-uri [ns=]<url>       override an upstream baseUri (repeatable; no ns = every upstream)
                                                           ${ENV.baseUri} (comma-separated)
   --upstream-timeout-ms <n>   upstream timeout            ${ENV.upstreamTimeoutMs} (default ${DEFAULTS.upstreamTimeoutMs})
@@ -47,6 +52,9 @@ const SERVE_OPTIONS = {
   host: { type: 'string' },
   'rest-port': { type: 'string' },
   'mcp-port': { type: 'string' },
+  'mcp-stateless': { type: 'boolean' },
+  'mcp-allowed-origins': { type: 'string' },
+  'mcp-stdio': { type: 'boolean' },
   'base-uri': { type: 'string', multiple: true },
   'upstream-timeout-ms': { type: 'string' },
   'body-limit-bytes': { type: 'string' },
@@ -125,6 +133,9 @@ async function runServe(args: string[]): Promise<number> {
     host: values.host,
     restPort: values['rest-port'],
     mcpPort: values['mcp-port'],
+    mcpStateless: values['mcp-stateless'],
+    mcpAllowedOrigins: values['mcp-allowed-origins'],
+    mcpStdio: values['mcp-stdio'],
     baseUri: values['base-uri'],
     upstreamTimeoutMs: values['upstream-timeout-ms'],
     bodyLimitBytes: values['body-limit-bytes'],
@@ -153,12 +164,15 @@ async function runServe(args: string[]): Promise<number> {
     throw err;
   }
   // Graceful shutdown: stop accepting, let in-flight requests finish, close the pools; exit 1 past the bound.
-  closeWithGrace({ delay: config.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs, logger: gateway.logger }, async function shutdown({ signal, err }) {
+  const grace = closeWithGrace({ delay: config.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs, logger: gateway.logger }, async function shutdown({ signal, err, manual }) {
     if (err !== undefined) gateway.logger.error({ err }, 'fatal error, shutting down');
-    else gateway.logger.info({ signal }, 'shutting down');
+    else gateway.logger.info({ signal: signal ?? (manual === true ? 'stdin closed' : undefined) }, 'shutting down');
     await gateway.close();
     gateway.logger.info('shut down');
   });
+  // An MCP stdio client ends the session by closing stdin.
+  void gateway.mcp?.ended.then(() => grace.close());
+  gateway.logger.info({ rest: gateway.restUrl, mcp: gateway.mcpUrl }, 'gateway ready');
   return -1; // keep running
 }
 

@@ -10,6 +10,12 @@ export interface GatewayConfig {
   readonly restPort: number | undefined;
   /** Overrides the mcp adapter's port from the capability. */
   readonly mcpPort: number | undefined;
+  /** MCP over HTTP without sessions: every request stands alone (for replicas behind a load balancer). */
+  readonly mcpStateless: boolean;
+  /** Browser origins allowed to call the MCP endpoint; any other `Origin` gets 403. */
+  readonly mcpAllowedOrigins: readonly string[];
+  /** Serve the MCP tools over stdin/stdout (desktop agents) instead of HTTP; logs go to stderr. */
+  readonly mcpStdio: boolean;
   /** Base URI overrides by consumes namespace; `*` applies to all. */
   readonly baseUris: Readonly<Record<string, string>>;
   readonly upstreamTimeoutMs: number;
@@ -68,6 +74,8 @@ export const ENV = {
   host: 'GATEWAY_HOST',
   restPort: 'GATEWAY_REST_PORT',
   mcpPort: 'GATEWAY_MCP_PORT',
+  mcpStateless: 'GATEWAY_MCP_STATELESS',
+  mcpAllowedOrigins: 'GATEWAY_MCP_ALLOWED_ORIGINS',
   baseUri: 'GATEWAY_BASE_URI',
   upstreamTimeoutMs: 'GATEWAY_UPSTREAM_TIMEOUT_MS',
   bodyLimitBytes: 'GATEWAY_BODY_LIMIT_BYTES',
@@ -96,6 +104,9 @@ export interface FlagValues {
   readonly host?: string | undefined;
   readonly restPort?: string | undefined;
   readonly mcpPort?: string | undefined;
+  readonly mcpStateless?: boolean | undefined;
+  readonly mcpAllowedOrigins?: string | undefined;
+  readonly mcpStdio?: boolean | undefined;
   readonly baseUri?: readonly string[] | undefined;
   readonly upstreamTimeoutMs?: string | undefined;
   readonly bodyLimitBytes?: string | undefined;
@@ -119,6 +130,19 @@ function integer(name: string, raw: string | undefined, min: number, max: number
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(`${name} must be from ${min} to ${max}, got ${n}`);
   return n;
+}
+
+function flag(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new ConfigError(`${name} must be 1/true or 0/false, got "${raw}"`);
+}
+
+/** parseOrigins reads a comma-separated origin list; a trailing slash is dropped as browsers never send one. */
+export function parseOrigins(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return raw.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o !== '');
 }
 
 /**
@@ -147,6 +171,9 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     host: pick(flags.host, ENV.host) ?? DEFAULTS.host,
     restPort: integer('rest port', pick(flags.restPort, ENV.restPort), 0, 65535),
     mcpPort: integer('mcp port', pick(flags.mcpPort, ENV.mcpPort), 0, 65535),
+    mcpStateless: flags.mcpStateless === true || (flag(ENV.mcpStateless, env[ENV.mcpStateless]) ?? false),
+    mcpAllowedOrigins: parseOrigins(pick(flags.mcpAllowedOrigins, ENV.mcpAllowedOrigins)),
+    mcpStdio: flags.mcpStdio === true,
     baseUris: parseBaseUris(baseUriEntries),
     upstreamTimeoutMs: integer('upstream timeout', pick(flags.upstreamTimeoutMs, ENV.upstreamTimeoutMs), 1, 3_600_000) ?? DEFAULTS.upstreamTimeoutMs,
     bodyLimitBytes: integer('body limit', pick(flags.bodyLimitBytes, ENV.bodyLimitBytes), 1, 1024 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,

@@ -3,9 +3,10 @@
  * adapter, listen, and close everything in order.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DestinationStream, Logger } from 'pino';
+import { destination, type DestinationStream, type Logger } from 'pino';
 import { loadCapability, type CompiledCapability } from './capability/index.js';
 import { buildRestServer } from './adapters/rest/server.js';
+import type { McpAdapter } from './adapters/mcp/index.js';
 import { DEFAULTS, type GatewayConfig } from './config.js';
 import { createAuditInterceptor } from './engine/audit.js';
 import { GatewayMetrics } from './ops/metrics.js';
@@ -27,6 +28,10 @@ export interface RunningGateway {
   readonly rest: FastifyInstance | undefined;
   /** `http://host:port` of the REST server. */
   readonly restUrl: string | undefined;
+  /** The MCP adapter (HTTP or stdio), once started. */
+  readonly mcp: McpAdapter | undefined;
+  /** `http://host:port` of the MCP server (its endpoint is `/mcp`); undefined over stdio. */
+  readonly mcpUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -56,7 +61,8 @@ export interface StartOptions {
 
 /** startGateway loads the capability and starts its adapters; a broken capability throws CapabilityError. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const logger = createLogger(config.logLevel, options.logDestination);
+  // Over stdio, stdout belongs to JSON-RPC: logs go to stderr.
+  const logger = createLogger(config.logLevel, options.logDestination ?? (config.mcpStdio ? destination({ dest: 2, sync: true }) : undefined));
   const { capability, warnings } = loadCapability(config.capabilityPath, {
     env: options.env ?? process.env,
     baseUris: config.baseUris,
@@ -83,7 +89,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   let rest: FastifyInstance | undefined;
   let restUrl: string | undefined;
-  const restAdapter = capability.rest[0];
+  // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
+  const restAdapter = config.mcpStdio ? undefined : capability.rest[0];
   if (restAdapter !== undefined) {
     rest = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
       logger,
@@ -110,6 +117,25 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       'rest adapter listening',
     );
   }
+  let mcp: McpAdapter | undefined;
+  const mcpAdapter = capability.mcp[0];
+  if (mcpAdapter !== undefined) {
+    // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
+    const { startMcpAdapter } = await import('./adapters/mcp/index.js');
+    mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger }, {
+      transport: config.mcpStdio ? 'stdio' : 'http',
+      host: config.host,
+      port: config.mcpPort ?? mcpAdapter.port,
+      stateless: config.mcpStateless,
+      allowedOrigins: config.mcpAllowedOrigins,
+      bodyLimitBytes: config.bodyLimitBytes,
+      keepAliveTimeoutMs: 72_000,
+    });
+    logger.info(
+      { adapter: 'mcp', namespace: mcpAdapter.namespace, transport: mcp.transport, url: mcp.url, stateless: mcp.transport === 'http' ? config.mcpStateless : undefined, tools: mcp.tools.list.map((t) => t.name) },
+      'mcp adapter listening',
+    );
+  }
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
   let closed = false;
@@ -119,10 +145,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     metrics,
     rest,
     restUrl,
+    mcp,
+    mcpUrl: mcp?.url,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (rest !== undefined) await closeDraining(rest);
+      // Both adapters drain at once, so shutdown is bounded by the slower one, not their sum.
+      await Promise.all([mcp?.close(), rest === undefined ? undefined : closeDraining(rest)]);
       await pools.close();
     },
   };

@@ -15,6 +15,8 @@ export interface GatewayProcess {
   readonly child: ChildProcess;
   /** `http://127.0.0.1:PORT` of the REST adapter. */
   readonly url: string;
+  /** `http://host:port` of the MCP adapter ('' when it has none). */
+  readonly mcpUrl: string;
   /** Every stdout line so far (JSON log lines). */
   readonly logs: string[];
   /** Everything written to stderr so far. */
@@ -34,8 +36,6 @@ export interface GatewayProcessOptions {
   readonly args?: readonly string[];
   /** How long to wait for the listening line. */
   readonly timeoutMs?: number;
-  /** Log line `msg` that means "ready" (default: the rest adapter's). */
-  readonly readyMessage?: string;
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
@@ -113,11 +113,12 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
     return exited;
   };
 
-  const ready = options.readyMessage ?? 'rest adapter listening';
-  return waitForLog((l) => l['msg'] === ready, options.timeoutMs ?? 15_000).then(
+  // 'gateway ready' comes once every adapter listens and the signal handlers are installed.
+  return waitForLog((l) => l['msg'] === 'gateway ready', options.timeoutMs ?? 15_000).then(
     (line) => ({
       child,
-      url: typeof line['url'] === 'string' ? line['url'] : '',
+      url: typeof line['rest'] === 'string' ? line['rest'] : '',
+      mcpUrl: typeof line['mcp'] === 'string' ? line['mcp'] : '',
       logs,
       stderr: () => stderr,
       logObjects: () => logs.map(parseLine).filter((l): l is Record<string, unknown> => l !== undefined),

@@ -1,0 +1,141 @@
+/**
+ * Running one MCP tool call: validate the arguments, invoke the compiled
+ * operation through the shared Invoker (the same path as REST), and render
+ * the outcome as a CallToolResult. Never throws for upstream or gateway
+ * failures: MCP reports those as `isError` results the model can read.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { InputBinding } from '../../capability/compiled.js';
+import type { Caller, Invoker } from '../../engine/invoker.js';
+import { GatewayError } from '../../errors.js';
+import type { UpstreamResponse } from '../../upstream/client.js';
+import { readBodyText, readMappedOutput } from '../../upstream/response.js';
+import type { InputValues } from '../../upstream/url.js';
+import { validationError } from '../rest/problem.js';
+import type { McpToolEntry } from './tool-table.js';
+
+/** McpCallDeps are the services a tool call uses. */
+export interface McpCallDeps {
+  readonly invoker: Invoker;
+  readonly maxResponseBytes: number;
+  readonly logger: Logger;
+}
+
+/** McpCallContext is what the transport knows about one call. */
+export interface McpCallContext {
+  readonly requestId: string;
+  readonly signal: AbortSignal;
+  readonly headers: IncomingHttpHeaders | undefined;
+  readonly caller: Caller | undefined;
+}
+
+/** Bounds what an upstream error body may add to the text an agent reads. */
+const MAX_ERROR_DETAIL_CHARS = 2_000;
+
+/** collectArguments maps tool arguments onto the consumed parameters. */
+function collectArguments(inputs: readonly InputBinding[], args: Record<string, unknown>): InputValues {
+  const values: InputValues = {};
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i] as InputBinding;
+    const source = input.source;
+    const value = source.kind === 'argument' ? args[source.name] : source.kind === 'const' ? source.value : undefined;
+    if (value !== undefined) values[input.parameter.name] = value;
+  }
+  return values;
+}
+
+function textResult(text: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text }] };
+}
+
+/** gatewayErrorResult carries the same NGW_ERR_* code REST would put in its problem+json. */
+function gatewayErrorResult(err: GatewayError): CallToolResult {
+  return textResult(`${err.code} (${err.status}): ${err.message}`);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_ERROR_DETAIL_CHARS ? `${text.slice(0, MAX_ERROR_DETAIL_CHARS)}…` : text;
+}
+
+/**
+ * upstreamErrorText names the status and the upstream's `detail` (Label Studio's DRF envelope),
+ * plus its `validation_errors` when present, since "Validation error" alone does not say what to fix.
+ */
+export function upstreamErrorText(status: number, body: string): string {
+  let detail = '';
+  try {
+    const json: unknown = JSON.parse(body);
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+      const record = json as Record<string, unknown>;
+      if (typeof record['detail'] === 'string') detail = record['detail'];
+      if (record['validation_errors'] !== undefined) detail += ` ${JSON.stringify(record['validation_errors'])}`;
+    }
+  } catch {
+    // Not JSON (an HTML error page): the status alone is the message.
+  }
+  detail = detail.trim();
+  return clip(detail === '' ? `upstream answered ${status}` : `upstream answered ${status}: ${detail}`);
+}
+
+function structuredOf(entry: McpToolEntry, output: unknown): Record<string, unknown> {
+  const value = output === undefined ? null : output;
+  if (entry.wrap === 'never') return value as Record<string, unknown>;
+  if (entry.wrap === 'non-object' && typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  return { result: value };
+}
+
+async function renderResponse(entry: McpToolEntry, deps: McpCallDeps, res: UpstreamResponse): Promise<CallToolResult> {
+  const call = entry.tool;
+  const status = res.statusCode;
+  const timeoutMs = deps.invoker.upstream.timeoutFor(call.operation);
+  if (status >= 300 && status < 400) {
+    res.body.destroy();
+    throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${call.operation.key} with a redirect (${status}), which the gateway does not follow`);
+  }
+  if (status >= 400) return textResult(upstreamErrorText(status, await readBodyText(call, res, deps.maxResponseBytes, timeoutMs)));
+  const structured = structuredOf(entry, await readMappedOutput(call, res, deps.maxResponseBytes, timeoutMs));
+  return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+}
+
+/** callTool runs one validated call and always resolves to a result (errors as `isError`). */
+export async function callTool(entry: McpToolEntry, args: Record<string, unknown> | undefined, ctx: McpCallContext, deps: McpCallDeps): Promise<CallToolResult> {
+  const started = performance.now();
+  const input = args ?? {};
+  let upstreamStatus: number | undefined;
+  let code: string | undefined;
+  let result: CallToolResult;
+  try {
+    if (!entry.validate(input)) throw validationError('arguments', entry.validate.errors ?? []);
+    const res = await deps.invoker.invoke(entry.tool, collectArguments(entry.tool.inputs, input), {
+      requestId: ctx.requestId,
+      adapter: 'mcp',
+      signal: ctx.signal,
+      headers: ctx.headers,
+      caller: ctx.caller,
+    });
+    upstreamStatus = res.statusCode;
+    result = await renderResponse(entry, deps, res);
+  } catch (err) {
+    const error = err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', 'the gateway failed to run the tool', { cause: err });
+    if (error.code === 'NGW_ERR_INTERNAL') deps.logger.error({ err, reqId: ctx.requestId, tool: entry.tool.name }, error.message);
+    code = error.code;
+    result = gatewayErrorResult(error);
+  }
+  deps.logger.info(
+    {
+      reqId: ctx.requestId,
+      adapter: 'mcp',
+      tool: entry.tool.name,
+      operation: entry.tool.operation.key,
+      upstreamStatus,
+      code,
+      isError: result.isError === true,
+      cancelled: ctx.signal.aborted || undefined,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    },
+    'tool call completed',
+  );
+  return result;
+}

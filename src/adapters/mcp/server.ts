@@ -1,0 +1,86 @@
+/**
+ * MCP protocol servers for the tool table. One SDK server serves one
+ * connection (a session, a stateless request, or stdio), so they are made
+ * per connection from a tool table compiled once. Tools are served through
+ * the low-level request handlers so the capability's JSON Schemas are sent
+ * as they are (McpServer.registerTool only takes zod shapes).
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { CompiledMcpAdapter } from '../../capability/compiled.js';
+import type { Caller } from '../../engine/invoker.js';
+import { requestIdFrom } from '../../ops/request-id.js';
+import { VERSION } from '../../version.js';
+import { callTool, type McpCallDeps } from './call-tool.js';
+import { compileToolTable, type McpToolTable } from './tool-table.js';
+
+/** callerOf reads the caller an HTTP access check attached to the request (`req.auth`). */
+function callerOf(auth: AuthInfo | undefined): Caller | undefined {
+  return auth === undefined ? undefined : { id: auth.clientId, scopes: auth.scopes };
+}
+
+/** McpServers makes protocol servers and tracks the connected ones for list-changed notifications. */
+export class McpServers {
+  private table: McpToolTable;
+  private readonly live = new Set<McpServer>();
+
+  constructor(
+    adapter: CompiledMcpAdapter,
+    private readonly deps: McpCallDeps,
+  ) {
+    this.table = compileToolTable(adapter);
+  }
+
+  /** tools is the current tool table. */
+  get tools(): McpToolTable {
+    return this.table;
+  }
+
+  /** connected counts the servers currently attached to a transport. */
+  get connected(): number {
+    return this.live.size;
+  }
+
+  /** create builds a server for one connection; it forgets itself when its transport closes. */
+  create(): McpServer {
+    const adapter = this.table.adapter;
+    const mcp = new McpServer(
+      { name: adapter.namespace, version: VERSION },
+      { capabilities: { tools: { listChanged: true } }, ...(adapter.description === undefined ? {} : { instructions: adapter.description }) },
+    );
+    const server = mcp.server;
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...this.table.list] }));
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+      const entry = this.table.byName.get(request.params.name);
+      if (entry === undefined) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}"`);
+      const headers = extra.requestInfo?.headers;
+      return callTool(
+        entry,
+        request.params.arguments,
+        { requestId: requestIdFrom(headers?.['x-request-id']), signal: extra.signal, headers, caller: callerOf(extra.authInfo) },
+        this.deps,
+      );
+    });
+    this.live.add(mcp);
+    server.onclose = () => this.live.delete(mcp);
+    return mcp;
+  }
+
+  /** replaceTools swaps in a reloaded capability's tools and tells connected clients. */
+  replaceTools(adapter: CompiledMcpAdapter): void {
+    this.table = compileToolTable(adapter);
+    this.notifyToolsChanged();
+  }
+
+  /** notifyToolsChanged sends `notifications/tools/list_changed` to every connected client. */
+  notifyToolsChanged(): void {
+    for (const mcp of this.live) mcp.sendToolListChanged();
+  }
+
+  /** closeAll closes every connected server (and so its transport). */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.live].map((mcp) => mcp.close()));
+    this.live.clear();
+  }
+}
