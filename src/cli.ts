@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { checkCapabilityFile, CapabilityError, formatProblem } from './capability/index.js';
 import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
 import { startGateway, type RunningGateway } from './gateway.js';
+import { hashApiKey } from './security/api-keys.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -14,6 +15,7 @@ Serve a Naftiko capability as a REST API (and MCP server), forwarding to its ups
 Usage:
   naftiko-gateway serve [capability.yaml] [options]   run the gateway in the foreground
   naftiko-gateway check <capability.yaml>...          validate capabilities; exit 1 listing every problem
+  naftiko-gateway hash-key < key.txt                  print the SHA-256 of an API key (first stdin line) for ${ENV.apiKeys}
   naftiko-gateway --help | --version
 
 Options for serve (flag > environment variable > capability file > default):
@@ -25,6 +27,12 @@ Options for serve (flag > environment variable > capability file > default):
   --upstream-timeout-ms <n>   upstream timeout            ${ENV.upstreamTimeoutMs} (default ${DEFAULTS.upstreamTimeoutMs})
   --body-limit-bytes <n>      max request body            ${ENV.bodyLimitBytes} (default ${DEFAULTS.bodyLimitBytes})
   --log-level <level>         pino level                  ${ENV.logLevel} (default ${DEFAULTS.logLevel})
+  --api-keys-file <path>      inbound API keys, one "id:sha256-hex:read,write" a line
+                                                          ${ENV.apiKeysFile}; also ${ENV.apiKeys} (";"-separated)
+  --allow-unauthenticated     allow a non-loopback --host without API keys
+                                                          ${ENV.allowUnauthenticated}=1
+  --cors-origins <list>       comma-separated allowed browser origins (default: CORS off)
+                                                          ${ENV.corsOrigins}
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
 
@@ -36,6 +44,9 @@ const SERVE_OPTIONS = {
   'upstream-timeout-ms': { type: 'string' },
   'body-limit-bytes': { type: 'string' },
   'log-level': { type: 'string' },
+  'api-keys-file': { type: 'string' },
+  'allow-unauthenticated': { type: 'boolean' },
+  'cors-origins': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -64,6 +75,19 @@ function runCheck(files: string[]): number {
   return failed ? 1 : 0;
 }
 
+/** runHashKey prints the SHA-256 of the first stdin line, so keys are configured as hashes only. */
+async function runHashKey(): Promise<number> {
+  let input = '';
+  for await (const chunk of process.stdin) input += String(chunk);
+  const key = input.split(/\r?\n/)[0] ?? '';
+  if (key === '') {
+    process.stderr.write('naftiko-gateway hash-key: give the key on stdin, e.g. printf %s "$KEY" | naftiko-gateway hash-key\n');
+    return 2;
+  }
+  process.stdout.write(hashApiKey(key) + '\n');
+  return 0;
+}
+
 async function runServe(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: SERVE_OPTIONS, allowPositionals: true, strict: true });
   if (values.help === true) {
@@ -79,6 +103,9 @@ async function runServe(args: string[]): Promise<number> {
     upstreamTimeoutMs: values['upstream-timeout-ms'],
     bodyLimitBytes: values['body-limit-bytes'],
     logLevel: values['log-level'],
+    apiKeysFile: values['api-keys-file'],
+    allowUnauthenticated: values['allow-unauthenticated'],
+    corsOrigins: values['cors-origins'],
   };
   const config = resolveConfig(flags, process.env);
   let gateway: RunningGateway;
@@ -118,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'check') return runCheck(rest.filter((a) => !a.startsWith('-')));
   if (command === 'serve') return runServe(rest);
+  if (command === 'hash-key') return runHashKey();
   process.stderr.write(`naftiko-gateway: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }

@@ -16,6 +16,14 @@ export interface GatewayConfig {
   readonly bodyLimitBytes: number;
   readonly maxResponseBytes: number;
   readonly logLevel: string;
+  /** Inbound API key entries (GATEWAY_API_KEYS), `id:sha256:scopes;…`. */
+  readonly apiKeys?: string | undefined;
+  /** File of inbound API key entries, one per line. */
+  readonly apiKeysFile?: string | undefined;
+  /** Serve a non-loopback address without inbound keys. */
+  readonly allowUnauthenticated?: boolean;
+  /** Allowed CORS origins; empty turns CORS off. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** DEFAULTS are used when neither flag, environment nor capability says otherwise. */
@@ -38,6 +46,10 @@ export const ENV = {
   upstreamTimeoutMs: 'GATEWAY_UPSTREAM_TIMEOUT_MS',
   bodyLimitBytes: 'GATEWAY_BODY_LIMIT_BYTES',
   logLevel: 'GATEWAY_LOG_LEVEL',
+  apiKeys: 'GATEWAY_API_KEYS',
+  apiKeysFile: 'GATEWAY_API_KEYS_FILE',
+  allowUnauthenticated: 'GATEWAY_ALLOW_UNAUTHENTICATED',
+  corsOrigins: 'GATEWAY_CORS_ORIGINS',
 } as const;
 
 /** ConfigError is a bad flag or environment value. */
@@ -55,6 +67,9 @@ export interface FlagValues {
   readonly upstreamTimeoutMs?: string | undefined;
   readonly bodyLimitBytes?: string | undefined;
   readonly logLevel?: string | undefined;
+  readonly apiKeysFile?: string | undefined;
+  readonly allowUnauthenticated?: boolean | undefined;
+  readonly corsOrigins?: string | undefined;
 }
 
 function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -96,5 +111,9 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     bodyLimitBytes: integer('body limit', pick(flags.bodyLimitBytes, ENV.bodyLimitBytes), 1, 1024 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     maxResponseBytes: DEFAULTS.maxResponseBytes,
     logLevel: pick(flags.logLevel, ENV.logLevel) ?? DEFAULTS.logLevel,
+    apiKeys: env[ENV.apiKeys],
+    apiKeysFile: pick(flags.apiKeysFile, ENV.apiKeysFile),
+    allowUnauthenticated: flags.allowUnauthenticated === true || /^(1|true|yes)$/i.test(env[ENV.allowUnauthenticated] ?? ''),
+    corsOrigins: (pick(flags.corsOrigins, ENV.corsOrigins) ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
   };
 }

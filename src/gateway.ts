@@ -11,6 +11,9 @@ import { createLogger } from './ops/logger.js';
 import { Invoker } from './engine/invoker.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamPools } from './upstream/pools.js';
+import { loadApiKeys } from './security/api-keys.js';
+import { checkExposure } from './security/exposure.js';
+import { InboundAuth } from './security/inbound-auth.js';
 import { VERSION } from './version.js';
 
 /** RunningGateway is a started gateway. */
@@ -21,6 +24,8 @@ export interface RunningGateway {
   readonly rest: FastifyInstance | undefined;
   /** `http://host:port` of the REST server. */
   readonly restUrl: string | undefined;
+  /** Inbound API key checks, shared by the REST and MCP adapters. */
+  readonly auth: InboundAuth;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,8 @@ export interface StartOptions {
 /** startGateway loads the capability and starts its adapters; a broken capability throws CapabilityError. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = createLogger(config.logLevel, options.logDestination);
+  const auth = new InboundAuth(loadApiKeys({ inline: config.apiKeys, file: config.apiKeysFile }));
+  const unauthenticatedWarning = checkExposure(config.host, auth.enabled, config.allowUnauthenticated === true);
   const { capability, warnings } = loadCapability(config.capabilityPath, {
     env: options.env ?? process.env,
     baseUris: config.baseUris,
@@ -53,6 +60,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.upstreamTimeoutMs + 30_000,
       keepAliveTimeoutMs: 72_000,
+      auth,
+      corsOrigins: config.corsOrigins ?? [],
     });
     const port = config.restPort ?? restAdapter.port;
     await rest.listen({ host: config.host, port });
@@ -64,6 +73,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       'rest adapter listening',
     );
   }
+  if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
+  else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
   let closed = false;
@@ -72,6 +83,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     logger,
     rest,
     restUrl,
+    auth,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -9,6 +9,7 @@ import type { Invoker } from '../../engine/invoker.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
+import { requiredScope } from '../../security/inbound-auth.js';
 import { bodyInput, objectSchemaOf } from '../input-schema.js';
 import { sendProblem } from './problem.js';
 
@@ -98,7 +99,7 @@ function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
   const inputs = route.inputs;
   return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const values = collectInputs(inputs, request);
-    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers });
+    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers, caller: request.caller ?? undefined });
     return sendUpstream(route, deps, res, reply);
   };
 }
@@ -117,7 +118,7 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
     method: route.method,
     url: route.url,
     schema,
-    config: { operationId: route.operationId },
+    config: { operationId: route.operationId, scope: requiredScope(route) },
     handler: routeHandler(route, deps),
   };
 }

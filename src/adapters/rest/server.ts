@@ -9,6 +9,9 @@ import { GatewayError } from '../../errors.js';
 import { registerHealth } from '../../ops/health.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { GatewayLogController } from '../../ops/request-log.js';
+import { clientErrorHandler } from '../../security/client-error.js';
+import type { InboundAuth } from '../../security/inbound-auth.js';
+import { registerSecurityHooks } from '../../security/rest-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { errorHandler, sendProblem } from './problem.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
@@ -29,7 +32,16 @@ export interface RestServerOptions {
   /** Bounds the whole request (slow-loris protection); longer than any upstream timeout. */
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Bounds the arrival of the request headers (slow-loris); at most requestTimeoutMs. */
+  readonly headersTimeoutMs?: number;
+  /** Inbound API keys; disabled when none are configured. */
+  readonly auth: InboundAuth;
+  /** Allowed CORS origins; empty (the default) turns CORS off. */
+  readonly corsOrigins?: readonly string[];
 }
+
+/** DEFAULT_HEADERS_TIMEOUT_MS: headers arrive in one round trip from any honest client. */
+const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
@@ -58,7 +70,9 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    clientErrorHandler,
   });
+  app.server.headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, options.requestTimeoutMs);
   app.decorateRequest('upstreamStatus', 0);
   app.decorateRequest('errorCode', '');
   removeNonJsonParsers(app);
@@ -66,6 +80,7 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound);
   app.addHook('onRequest', echoRequestId);
+  registerSecurityHooks(app, { auth: options.auth, corsOrigins: options.corsOrigins ?? [] });
   registerHealth(app);
   registerRestRoutes(app, adapter, deps);
   return app;
