@@ -27,7 +27,6 @@ export const REDACT_PATHS = [
   '*.apiKeys',
   '*.secret',
   '*.access_token',
-  '*.key',
   'query',
   '*.query',
   'req.query',
