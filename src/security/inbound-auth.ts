@@ -22,7 +22,7 @@ function unauthenticated(detail: string): GatewayError {
   return new GatewayError('NGW_ERR_UNAUTHENTICATED', detail, { headers: { 'www-authenticate': WWW_AUTHENTICATE } });
 }
 
-/** presentedKey reads `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+/** presentedKey reads `x-api-key: <key>`, else `Authorization: Bearer <key>` (x-api-key wins when both are sent). */
 function presentedKey(headers: IncomingHttpHeaders): string | GatewayError {
   const apiKey = headers['x-api-key'];
   const authorization = headers.authorization;

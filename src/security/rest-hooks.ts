@@ -3,7 +3,7 @@
  * authentication and scope checks (onRequest, before any body is read),
  * a JSON nesting limit, and `nosniff` on every response.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from '../adapters/rest/problem.js';
 import type { Caller } from '../engine/invoker.js';
 import { GatewayError } from '../errors.js';
@@ -40,6 +40,19 @@ export interface SecurityHookOptions {
 function noSniff(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
   reply.header('x-content-type-options', 'nosniff');
   done(null, payload);
+}
+
+/**
+ * frameworkErrorHandler answers URLs the router cannot decode (`%zz`) or whose
+ * parameter exceeds maxParamLength, which fastify answers before any hook runs.
+ */
+export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  const error =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new GatewayError('NGW_ERR_URI_TOO_LONG', 'a path parameter is longer than the router allows')
+      : new GatewayError('NGW_ERR_VALIDATION', 'the URL is not valid (bad percent-encoding)');
+  sendProblem(reply, error);
 }
 
 /** registerSecurityHooks installs the hooks; call before routes are added. */

@@ -4,7 +4,7 @@
  * upstream request must pass.
  */
 import { randomBytes } from 'node:crypto';
-import { request } from 'undici';
+import { Agent, request as httpRequest } from 'node:http';
 import { hashApiKey } from '../../src/security/api-keys.js';
 import { startLabelStudio, type LabelStudioSimulator, type RecordedRequest } from '../fixtures/label-studio/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -40,6 +40,7 @@ export async function startSecureGateway(args: readonly string[] = []): Promise<
     async close() {
       await gw.stop();
       await sim.close();
+      KEEP_ALIVE.destroy();
     },
   };
 }
@@ -51,12 +52,22 @@ export interface Reply {
   readonly text: string;
 }
 
-/** send makes one request and reads the whole answer. */
-export async function send(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Reply> {
-  const res = await request(base + path, { method: method as 'GET', headers, body });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text };
+/** send makes one request and reads the whole answer; node:http sends the path exactly as written (undici normalises `..`). */
+export function send(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Reply> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port: Number(port), method, path, headers, agent: KEEP_ALIVE }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
+
+const KEEP_ALIVE = new Agent({ keepAlive: true, maxSockets: 4 });
 
 /** Where each operation may go upstream: exact paths under the consumed resource, and the only query allowed. */
 export const UPSTREAM_ALLOW: readonly { method: string; path: RegExp; query: RegExp }[] = [

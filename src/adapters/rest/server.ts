@@ -11,7 +11,7 @@ import { genRequestId } from '../../ops/request-id.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { clientErrorHandler } from '../../security/client-error.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
-import { registerSecurityHooks } from '../../security/rest-hooks.js';
+import { frameworkErrorHandler, registerSecurityHooks } from '../../security/rest-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { errorHandler, sendProblem } from './problem.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
@@ -71,6 +71,7 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
   app.server.headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, options.requestTimeoutMs);
   app.decorateRequest('upstreamStatus', 0);
