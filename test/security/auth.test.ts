@@ -60,7 +60,7 @@ t.test('scopes: table of key × operation', async (t) => {
 
 t.test('the gateway key is never forwarded upstream, only the injected credential', async (t) => {
   const { gw, sim } = setup;
-  for (const headers of [{ authorization: `Bearer ${ADMIN_KEY}` }, { 'x-api-key': ADMIN_KEY }]) {
+  for (const headers of [{ authorization: `Bearer ${ADMIN_KEY}` }, { 'x-api-key': ADMIN_KEY }] as Record<string, string>[]) {
     sim.clear();
     const res = await send(gw.url, 'PATCH', '/v1/api/organizations/1/set-default-role', { ...headers, ...JSON_HEADERS }, '{"default_role":"AN"}');
     t.equal(res.status, 200);

@@ -186,8 +186,8 @@ t.test('corpus over the REST routes', async (t) => {
     sim.clear();
     sim.reset();
     const own = c.headers ?? {};
-    const headers = own['authorization'] !== undefined || own['x-api-key'] !== undefined ? { ...own } : { 'x-api-key': ADMIN_KEY, ...own };
-    if (headers['content-type'] === '') delete (headers as Record<string, string>)['content-type'];
+    const headers: Record<string, string> = own['authorization'] !== undefined || own['x-api-key'] !== undefined ? { ...own } : { 'x-api-key': ADMIN_KEY, ...own };
+    if (headers['content-type'] === '') delete headers['content-type'];
     const res = await send(gw.url, c.method, c.path, headers, c.body);
     const problems = [...responseViolations(res), ...upstreamViolations(sim.requests)];
     if (c.reject) {
