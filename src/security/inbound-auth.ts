@@ -2,6 +2,12 @@
  * Inbound authentication and authorization, shared by the REST and MCP
  * adapters: a presented key is hashed and compared against every configured
  * hash in constant time; read-only operations need `read`, the others `write`.
+ *
+ * For the MCP adapter: startGateway's `RunningGateway.auth` is the instance;
+ * on `tools/call` call `auth.check(httpRequestHeaders, tool)` and, when it
+ * returns a GatewayError, answer it as the tool error (`isError`, its code);
+ * otherwise pass the Caller as `InvokeContext.caller`. Per the MCP security
+ * best practices the gateway key is never passed through to the upstream.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
