@@ -11,7 +11,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CompiledCall } from '../capability/compiled.js';
+import type { CompiledCall, CompiledMcpTool } from '../capability/compiled.js';
 import type { Caller } from '../engine/invoker.js';
 import { GatewayError } from '../errors.js';
 import type { ApiKey, Scope } from './api-keys.js';
@@ -42,9 +42,13 @@ function presentedKey(headers: IncomingHttpHeaders): string | GatewayError {
   return unauthenticated('a gateway API key is required (Authorization: Bearer <key> or x-api-key)');
 }
 
-/** requiredScope is `read` for read-only operations (GET, or hints.readOnly), else `write`. */
-export function requiredScope(call: CompiledCall): Scope {
-  return call.operation.hints.readOnly ? 'read' : 'write';
+/**
+ * requiredScope is `read` for read-only calls, else `write`: an MCP tool's own
+ * hints decide, a REST route uses its operation's (GET, or `hints.readOnly`).
+ */
+export function requiredScope(call: CompiledCall | CompiledMcpTool): Scope {
+  const hints = 'hints' in call ? call.hints : call.operation.hints;
+  return hints.readOnly ? 'read' : 'write';
 }
 
 /** InboundAuth checks gateway API keys; with no keys configured it is disabled and lets everything through. */
