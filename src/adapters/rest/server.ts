@@ -42,6 +42,7 @@ export interface RestServerOptions {
 
 /** DEFAULT_HEADERS_TIMEOUT_MS: headers arrive in one round trip from any honest client. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
@@ -72,8 +73,12 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
+    http: {
+      headersTimeout: Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, options.requestTimeoutMs),
+      // Node checks header/request timeouts on this interval (default 30 s), which would stretch a 15 s limit to 45 s.
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
   });
-  app.server.headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, options.requestTimeoutMs);
   app.decorateRequest('upstreamStatus', 0);
   app.decorateRequest('errorCode', '');
   removeNonJsonParsers(app);
