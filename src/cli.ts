@@ -8,6 +8,8 @@ import { checkCapabilityFile, CapabilityError, formatProblem } from './capabilit
 import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
 import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
 import { startGateway, type RunningGateway } from './gateway.js';
+import { hashApiKey, loadApiKeys } from './security/api-keys.js';
+import { InboundAuth } from './security/inbound-auth.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -18,6 +20,7 @@ Usage:
   naftiko-gateway check <capability.yaml>...          validate capabilities; exit 1 listing every problem
   naftiko-gateway openapi <capability.yaml> [--format json|yaml]
                                                       print the OpenAPI 3.1 document served at /openapi.json
+  naftiko-gateway hash-key < key.txt                  print the SHA-256 of an API key (first stdin line) for ${ENV.apiKeys}
   naftiko-gateway --help | --version
 
 Options for serve (flag > environment variable > capability file > default):
@@ -45,6 +48,12 @@ Options for serve (flag > environment variable > capability file > default):
   --max-event-loop-delay-ms <n> shed load beyond (0 = off) ${ENV.maxEventLoopDelayMs} (default ${DEFAULTS.maxEventLoopDelayMs})
   --max-heap-used-bytes <n>   shed load beyond (0 = off)  ${ENV.maxHeapUsedBytes} (default ${DEFAULTS.maxHeapUsedBytes})
   --shutdown-timeout-ms <n>   drain time on SIGTERM/SIGINT ${ENV.shutdownTimeoutMs} (default ${DEFAULTS.shutdownTimeoutMs})
+  --api-keys-file <path>      inbound API keys, one "id:sha256-hex:read,write" a line
+                                                          ${ENV.apiKeysFile}; also ${ENV.apiKeys} (";"-separated)
+  --allow-unauthenticated     allow a non-loopback --host without API keys
+                                                          ${ENV.allowUnauthenticated}=1
+  --cors-origins <list>       comma-separated allowed browser origins (default: CORS off)
+                                                          ${ENV.corsOrigins}
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
 
@@ -70,6 +79,9 @@ const SERVE_OPTIONS = {
   'max-event-loop-delay-ms': { type: 'string' },
   'max-heap-used-bytes': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
+  'api-keys-file': { type: 'string' },
+  'allow-unauthenticated': { type: 'boolean' },
+  'cors-origins': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -113,12 +125,27 @@ async function runOpenApi(args: string[]): Promise<number> {
     for (const p of result.problems) process.stderr.write(formatProblem(file, p) + '\n');
     return 1;
   }
-  const text = await renderCapabilityOpenApi(result.compiled, values.format);
+  // The same keys `serve` would read decide whether the document carries the gateway key's security scheme.
+  const auth = new InboundAuth(loadApiKeys({ inline: process.env[ENV.apiKeys], file: process.env[ENV.apiKeysFile] }));
+  const text = await renderCapabilityOpenApi(result.compiled, values.format, auth);
   if (text === undefined) {
     process.stderr.write(`naftiko-gateway: ${file} exposes no REST adapter\n`);
     return 1;
   }
   process.stdout.write(text);
+  return 0;
+}
+
+/** runHashKey prints the SHA-256 of the first stdin line, so keys are configured as hashes only. */
+async function runHashKey(): Promise<number> {
+  let input = '';
+  for await (const chunk of process.stdin) input += String(chunk);
+  const key = input.split(/\r?\n/)[0] ?? '';
+  if (key === '') {
+    process.stderr.write('naftiko-gateway hash-key: give the key on stdin, e.g. printf %s "$KEY" | naftiko-gateway hash-key\n');
+    return 2;
+  }
+  process.stdout.write(hashApiKey(key) + '\n');
   return 0;
 }
 
@@ -151,6 +178,9 @@ async function runServe(args: string[]): Promise<number> {
     maxEventLoopDelayMs: values['max-event-loop-delay-ms'],
     maxHeapUsedBytes: values['max-heap-used-bytes'],
     shutdownTimeoutMs: values['shutdown-timeout-ms'],
+    apiKeysFile: values['api-keys-file'],
+    allowUnauthenticated: values['allow-unauthenticated'],
+    corsOrigins: values['cors-origins'],
   };
   const config = resolveConfig(flags, process.env);
   let gateway: RunningGateway;
@@ -189,6 +219,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return runCheck(rest.filter((a) => !a.startsWith('-')));
   if (command === 'serve') return runServe(rest);
   if (command === 'openapi') return runOpenApi(rest);
+  if (command === 'hash-key') return runHashKey();
   process.stderr.write(`naftiko-gateway: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }

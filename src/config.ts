@@ -45,6 +45,14 @@ export interface GatewayConfig {
   readonly maxHeapUsedBytes?: number;
   /** How long a SIGTERM/SIGINT waits for in-flight requests before exiting anyway. */
   readonly shutdownTimeoutMs?: number;
+  /** Inbound API key entries (GATEWAY_API_KEYS), `id:sha256:scopes;…`. */
+  readonly apiKeys?: string | undefined;
+  /** File of inbound API key entries, one per line. */
+  readonly apiKeysFile?: string | undefined;
+  /** Serve a non-loopback address without inbound keys. */
+  readonly allowUnauthenticated?: boolean;
+  /** Allowed CORS origins; empty turns CORS off. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** DEFAULTS are used when neither flag, environment nor capability says otherwise. */
@@ -91,6 +99,10 @@ export const ENV = {
   maxEventLoopDelayMs: 'GATEWAY_MAX_EVENT_LOOP_DELAY_MS',
   maxHeapUsedBytes: 'GATEWAY_MAX_HEAP_USED_BYTES',
   shutdownTimeoutMs: 'GATEWAY_SHUTDOWN_TIMEOUT_MS',
+  apiKeys: 'GATEWAY_API_KEYS',
+  apiKeysFile: 'GATEWAY_API_KEYS_FILE',
+  allowUnauthenticated: 'GATEWAY_ALLOW_UNAUTHENTICATED',
+  corsOrigins: 'GATEWAY_CORS_ORIGINS',
 } as const;
 
 /** ConfigError is a bad flag or environment value. */
@@ -122,6 +134,9 @@ export interface FlagValues {
   readonly maxEventLoopDelayMs?: string | undefined;
   readonly maxHeapUsedBytes?: string | undefined;
   readonly shutdownTimeoutMs?: string | undefined;
+  readonly apiKeysFile?: string | undefined;
+  readonly allowUnauthenticated?: boolean | undefined;
+  readonly corsOrigins?: string | undefined;
 }
 
 function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -179,6 +194,10 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     bodyLimitBytes: integer('body limit', pick(flags.bodyLimitBytes, ENV.bodyLimitBytes), 1, 1024 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     maxResponseBytes: DEFAULTS.maxResponseBytes,
     logLevel: pick(flags.logLevel, ENV.logLevel) ?? DEFAULTS.logLevel,
+    apiKeys: env[ENV.apiKeys],
+    apiKeysFile: pick(flags.apiKeysFile, ENV.apiKeysFile),
+    allowUnauthenticated: flags.allowUnauthenticated === true || /^(1|true|yes)$/i.test(env[ENV.allowUnauthenticated] ?? ''),
+    corsOrigins: (pick(flags.corsOrigins, ENV.corsOrigins) ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     ...resolveReliability(flags, pick),
   };
 }

@@ -18,6 +18,7 @@ export const ERRORS = {
   NGW_ERR_FORBIDDEN: { status: 403, title: 'Forbidden' },
   NGW_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
   NGW_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  NGW_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   NGW_ERR_CONFLICT: { status: 409, title: 'Conflict' },
   NGW_ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
   NGW_ERR_URI_TOO_LONG: { status: 414, title: 'URI too long' },

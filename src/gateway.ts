@@ -2,6 +2,7 @@
  * Wiring: load the capability, build the upstream client and one server per
  * adapter, listen, and close everything in order.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { destination, type DestinationStream, type Logger } from 'pino';
 import { loadCapability, type CompiledCapability } from './capability/index.js';
@@ -13,9 +14,13 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { CircuitBreakers } from './upstream/breakers.js';
 import { OutboundThrottle } from './upstream/throttle.js';
 import { createLogger } from './ops/logger.js';
-import { Invoker } from './engine/invoker.js';
+import { Invoker, type Caller } from './engine/invoker.js';
+import { GatewayError } from './errors.js';
 import { UpstreamClient } from './upstream/client.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
+import { loadApiKeys } from './security/api-keys.js';
+import { checkExposure } from './security/exposure.js';
+import { InboundAuth } from './security/inbound-auth.js';
 import { VERSION } from './version.js';
 
 /** RunningGateway is a started gateway. */
@@ -32,6 +37,8 @@ export interface RunningGateway {
   readonly mcp: McpAdapter | undefined;
   /** `http://host:port` of the MCP server (its endpoint is `/mcp`); undefined over stdio. */
   readonly mcpUrl: string | undefined;
+  /** Inbound API key checks, shared by the REST and MCP adapters. */
+  readonly auth: InboundAuth;
   close(): Promise<void>;
 }
 
@@ -53,6 +60,13 @@ async function closeDraining(app: FastifyInstance): Promise<void> {
   }
 }
 
+/** authenticatedCaller is the MCP access hook's check: the caller, or a thrown 401. */
+function authenticatedCaller(auth: InboundAuth, headers: IncomingHttpHeaders): Caller | undefined {
+  const caller = auth.authenticate(headers);
+  if (caller instanceof GatewayError) throw caller;
+  return caller;
+}
+
 /** StartOptions lets embedders (and tests) supply the environment and log destination. */
 export interface StartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -63,6 +77,8 @@ export interface StartOptions {
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   // Over stdio, stdout belongs to JSON-RPC: logs go to stderr.
   const logger = createLogger(config.logLevel, options.logDestination ?? (config.mcpStdio ? destination({ dest: 2, sync: true }) : undefined));
+  const auth = new InboundAuth(loadApiKeys({ inline: config.apiKeys, file: config.apiKeysFile }));
+  const unauthenticatedWarning = checkExposure(config.host, auth.enabled, config.allowUnauthenticated === true);
   const { capability, warnings } = loadCapability(config.capabilityPath, {
     env: options.env ?? process.env,
     baseUris: config.baseUris,
@@ -106,6 +122,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         maxEventLoopDelayMs: config.maxEventLoopDelayMs ?? DEFAULTS.maxEventLoopDelayMs,
         maxHeapUsedBytes: config.maxHeapUsedBytes ?? DEFAULTS.maxHeapUsedBytes,
       },
+      auth,
+      corsOrigins: config.corsOrigins ?? [],
     });
     const port = config.restPort ?? restAdapter.port;
     await rest.listen({ host: config.host, port });
@@ -117,17 +135,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       'rest adapter listening',
     );
   }
+  if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
+  else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
   let mcp: McpAdapter | undefined;
   const mcpAdapter = capability.mcp[0];
   if (mcpAdapter !== undefined) {
     // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
     const { startMcpAdapter } = await import('./adapters/mcp/index.js');
-    mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger }, {
+    // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
+    const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
+    mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth }, {
       transport: config.mcpStdio ? 'stdio' : 'http',
       host: config.host,
       port: config.mcpPort ?? mcpAdapter.port,
       stateless: config.mcpStateless,
       allowedOrigins: config.mcpAllowedOrigins,
+      authenticate: mcpAuth === undefined ? undefined : (request) => authenticatedCaller(mcpAuth, request.headers),
       bodyLimitBytes: config.bodyLimitBytes,
       keepAliveTimeoutMs: 72_000,
     });
@@ -147,6 +170,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     restUrl,
     mcp,
     mcpUrl: mcp?.url,
+    auth,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -40,7 +40,7 @@ export function createAuditInterceptor(logger: Logger): CallInterceptor {
           organizationId: values['id'],
           targetUserId: field(body, 'user_id'),
           newRole: field(body, 'role') ?? field(body, 'default_role'),
-          callerId: ctx.caller?.id,
+          keyId: ctx.caller?.id,
           upstreamStatus: outcome.status,
           code: outcome.error?.code,
         },

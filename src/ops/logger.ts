@@ -19,6 +19,17 @@ export const REDACT_PATHS = [
   '*.api_key',
   '*.token',
   '*.password',
+  // Gateway API keys (inbound) and credentials a capability places in the query string.
+  'headers["proxy-authorization"]',
+  'req.headers["proxy-authorization"]',
+  '*.headers["x-api-key"]',
+  '*["x-api-key"]',
+  '*.apiKeys',
+  '*.secret',
+  '*.access_token',
+  'query',
+  '*.query',
+  'req.query',
 ];
 
 /** createLogger builds the process logger; `destination` lets tests capture lines. */

@@ -16,10 +16,11 @@ export class GatewayLogController extends LogController {
     const line = {
       method: request.method,
       path: q === -1 ? url : url.slice(0, q),
-      operationId: (request.routeOptions.config as { operationId?: string }).operationId,
+      operationId: request.routeOptions.config.operationId,
       statusCode: reply.statusCode,
       upstreamStatus: request.upstreamStatus === 0 ? undefined : request.upstreamStatus,
       code: request.errorCode === '' ? undefined : request.errorCode,
+      keyId: request.caller?.id,
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
       err: error ?? undefined,
     };

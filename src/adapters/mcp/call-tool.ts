@@ -13,6 +13,7 @@ import { GatewayError } from '../../errors.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { readBodyText, readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
+import { requiredScope, type InboundAuth } from '../../security/inbound-auth.js';
 import { validationError } from '../rest/problem.js';
 import type { McpToolEntry } from './tool-table.js';
 
@@ -21,6 +22,8 @@ export interface McpCallDeps {
   readonly invoker: Invoker;
   readonly maxResponseBytes: number;
   readonly logger: Logger;
+  /** Inbound key checks of the HTTP transport; the caller was authenticated before the call, the scope is checked here. */
+  readonly auth?: InboundAuth | undefined;
 }
 
 /** McpCallContext is what the transport knows about one call. */
@@ -107,6 +110,8 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
   let code: string | undefined;
   let result: CallToolResult;
   try {
+    const denied = deps.auth?.authorizeScope(ctx.caller, requiredScope(entry.tool));
+    if (denied !== undefined) throw denied;
     if (!entry.validate(input)) throw validationError('arguments', entry.validate.errors ?? []);
     const res = await deps.invoker.invoke(entry.tool, collectArguments(entry.tool.inputs, input), {
       requestId: ctx.requestId,
@@ -129,6 +134,7 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
       adapter: 'mcp',
       tool: entry.tool.name,
       operation: entry.tool.operation.key,
+      keyId: ctx.caller?.id,
       upstreamStatus,
       code,
       isError: result.isError === true,

@@ -9,6 +9,7 @@ import { DEFAULTS } from '../../config.js';
 import { Invoker } from '../../engine/invoker.js';
 import { createLogger } from '../../ops/logger.js';
 import { UpstreamClient } from '../../upstream/client.js';
+import { DISABLED_AUTH, type InboundAuth } from '../../security/inbound-auth.js';
 import { UpstreamPools } from '../../upstream/pools.js';
 import { renderOpenApi, type OpenApiFormat } from './openapi.js';
 import { buildRestServer } from './server.js';
@@ -18,7 +19,7 @@ import { buildRestServer } from './server.js';
  * capability exposes no REST adapter. Works on a capability compiled in check mode: no
  * upstream is called, so its credential need not be set.
  */
-export async function renderCapabilityOpenApi(capability: CompiledCapability, format: OpenApiFormat): Promise<string | undefined> {
+export async function renderCapabilityOpenApi(capability: CompiledCapability, format: OpenApiFormat, auth: InboundAuth = DISABLED_AUTH): Promise<string | undefined> {
   const adapter = capability.rest[0];
   if (adapter === undefined) return undefined;
   const pools = new UpstreamPools();
@@ -29,6 +30,7 @@ export async function renderCapabilityOpenApi(capability: CompiledCapability, fo
     requestTimeoutMs: DEFAULTS.upstreamTimeoutMs,
     keepAliveTimeoutMs: 5_000,
     info: capability.model.info,
+    auth,
   });
   try {
     await app.ready();

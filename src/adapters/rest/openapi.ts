@@ -134,7 +134,17 @@ function markOptionalBodies(adapter: CompiledRestAdapter): SwaggerTransformObjec
   };
 }
 
-function swaggerOptions(adapter: CompiledRestAdapter, info: InfoModel): FastifyDynamicSwaggerOptions {
+/** The gateway's own keys (never the upstream's, which the gateway injects), documented when inbound auth is on. */
+const SECURITY_SCHEMES = {
+  gatewayBearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A gateway API key as `Authorization: Bearer <key>`. Read-only operations need the `read` scope, the others `write`.',
+  },
+  gatewayApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same gateway API key in the `x-api-key` header.' },
+} as const;
+
+function swaggerOptions(adapter: CompiledRestAdapter, info: InfoModel, authenticated: boolean): FastifyDynamicSwaggerOptions {
   const contact = info.contact === undefined ? undefined : Object.fromEntries(Object.entries(info.contact).filter(([, v]) => v !== undefined));
   return {
     openapi: {
@@ -150,6 +160,7 @@ function swaggerOptions(adapter: CompiledRestAdapter, info: InfoModel): FastifyD
         { url: declaredServerUrl(adapter), description: "The capability's declared REST address." },
       ],
       tags: tagsOf(adapter),
+      ...(authenticated ? { components: { securitySchemes: SECURITY_SCHEMES }, security: [{ gatewayBearer: [] }, { gatewayApiKey: [] }] } : {}),
     },
     // Only the capability's routes are tagged: health, ops, 405 answers and the documents themselves stay out.
     hideUntagged: true,
@@ -176,10 +187,10 @@ function sendDocument(app: FastifyInstance, format: OpenApiFormat) {
  * capability's routes are registered (fastify plugins load in order; @fastify/swagger
  * collects routes with an onRoute hook).
  */
-export function registerOpenApi(app: FastifyInstance, adapter: CompiledRestAdapter, info: InfoModel): void {
+export function registerOpenApi(app: FastifyInstance, adapter: CompiledRestAdapter, info: InfoModel, authenticated: boolean): void {
   app.addSchema(PROBLEM_SCHEMA);
   app.addSchema(UPSTREAM_ERROR_SCHEMA);
-  void app.register(fastifySwagger, swaggerOptions(adapter, info));
+  void app.register(fastifySwagger, swaggerOptions(adapter, info, authenticated));
   void app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
   app.get('/openapi.json', { logLevel: 'warn' }, sendDocument(app, 'json'));
   app.get('/openapi.yaml', { logLevel: 'warn' }, sendDocument(app, 'yaml'));

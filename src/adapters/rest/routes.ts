@@ -9,6 +9,7 @@ import type { Invoker } from '../../engine/invoker.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
+import { requiredScope } from '../../security/inbound-auth.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { clientAbortSignal } from './client-abort.js';
 import { routeDocumentation } from './openapi.js';
@@ -108,7 +109,7 @@ function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
   return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const values = collectInputs(inputs, request);
     const signal = clientAbortSignal(reply.raw);
-    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers, signal });
+    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers, signal, caller: request.caller ?? undefined });
     return sendUpstream(route, deps, res, reply);
   };
 }
@@ -127,7 +128,7 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
     method: route.method,
     url: route.url,
     schema,
-    config: { operationId: route.operationId },
+    config: { operationId: route.operationId, scope: requiredScope(route) },
     handler: routeHandler(route, deps),
   };
 }

@@ -13,6 +13,9 @@ import { registerMetrics } from '../../ops/metrics-routes.js';
 import { registerReadiness, type ReadinessDeps } from '../../ops/readiness.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { GatewayLogController } from '../../ops/request-log.js';
+import { clientErrorHandler } from '../../security/client-error.js';
+import type { InboundAuth } from '../../security/inbound-auth.js';
+import { frameworkErrorHandler, registerSecurityHooks } from '../../security/rest-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { registerOpenApi } from './openapi.js';
 import { errorHandler, sendProblem } from './problem.js';
@@ -43,7 +46,17 @@ export interface RestServerOptions {
   readonly readiness?: ReadinessDeps | undefined;
   /** Inbound rate limit and load shedding, when given. */
   readonly protection?: ProtectionOptions | undefined;
+  /** Bounds the arrival of the request headers (slow-loris); at most requestTimeoutMs. */
+  readonly headersTimeoutMs?: number;
+  /** Inbound API keys; disabled when none are configured. */
+  readonly auth: InboundAuth;
+  /** Allowed CORS origins; empty (the default) turns CORS off. */
+  readonly corsOrigins?: readonly string[];
 }
+
+/** DEFAULT_HEADERS_TIMEOUT_MS: headers arrive in one round trip from any honest client. */
+const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
@@ -84,6 +97,13 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
+    http: {
+      headersTimeout: Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, options.requestTimeoutMs),
+      // Node checks header/request timeouts on this interval (default 30 s), which would stretch a 15 s limit to 45 s.
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
   });
   app.decorateRequest('upstreamStatus', 0);
   app.decorateRequest('errorCode', '');
@@ -93,9 +113,10 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound);
   app.addHook('onRequest', echoRequestId);
+  registerSecurityHooks(app, { auth: options.auth, corsOrigins: options.corsOrigins ?? [] });
   if (options.protection !== undefined) registerProtection(app, options.protection);
   if (options.metrics !== undefined) registerMetrics(app, options.metrics);
-  registerOpenApi(app, adapter, options.info);
+  registerOpenApi(app, adapter, options.info, options.auth.enabled);
   // Routes go in a plugin registered after the protection, metrics and swagger plugins, so their onRoute hooks see every route.
   void app.register(async function gatewayRoutes(instance: FastifyInstance) {
     registerHealth(instance);

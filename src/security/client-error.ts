@@ -1,0 +1,30 @@
+/**
+ * Requests Node's HTTP parser rejects (bad request line, raw CR/LF or NUL in a
+ * header, headers over maxHeaderSize, header timeout) never reach fastify; this
+ * answers them as problem+json too, instead of fastify's ad-hoc JSON.
+ */
+import type { Socket } from 'node:net';
+import { GatewayError, toProblem, type ErrorCode } from '../errors.js';
+
+function codeFor(err: NodeJS.ErrnoException): ErrorCode {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 'NGW_ERR_HEADERS_TOO_LARGE';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT') return 'NGW_ERR_REQUEST_TIMEOUT';
+  if (err.code === 'HPE_URI_TOO_LONG') return 'NGW_ERR_URI_TOO_LONG';
+  return 'NGW_ERR_VALIDATION';
+}
+
+/** clientErrorHandler is fastify's `clientErrorHandler`: answer once, then close the connection. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const code = codeFor(err);
+    const detail = code === 'NGW_ERR_VALIDATION' ? 'malformed HTTP request' : code === 'NGW_ERR_HEADERS_TOO_LARGE' ? 'request line and headers exceed the size limit' : 'the request took too long to arrive';
+    const error = new GatewayError(code, detail);
+    const body = JSON.stringify(toProblem(error, ''));
+    socket.write(
+      `HTTP/1.1 ${error.status} ${error.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}

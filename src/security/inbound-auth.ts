@@ -1,0 +1,114 @@
+/**
+ * Inbound authentication and authorization, shared by the REST and MCP
+ * adapters: a presented key is hashed and compared against every configured
+ * hash in constant time; read-only operations need `read`, the others `write`.
+ *
+ * For the MCP adapter: startGateway's `RunningGateway.auth` is the instance;
+ * on `tools/call` call `auth.check(httpRequestHeaders, tool)` and, when it
+ * returns a GatewayError, answer it as the tool error (`isError`, its code);
+ * otherwise pass the Caller as `InvokeContext.caller`. Per the MCP security
+ * best practices the gateway key is never passed through to the upstream.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CompiledCall, CompiledMcpTool } from '../capability/compiled.js';
+import type { Caller } from '../engine/invoker.js';
+import { GatewayError } from '../errors.js';
+import type { ApiKey, Scope } from './api-keys.js';
+
+/** Sent with every 401 (RFC 6750 §3); the realm names what the key is for. */
+export const WWW_AUTHENTICATE = 'Bearer realm="naftiko-gateway"';
+
+const BEARER = /^bearer[ \t]+([^ \t]+)[ \t]*$/i;
+/** Longer values are refused before hashing, so a huge header costs nothing. */
+const MAX_KEY_CHARS = 512;
+const ZERO_HASH = Buffer.alloc(32);
+
+function unauthenticated(detail: string): GatewayError {
+  return new GatewayError('NGW_ERR_UNAUTHENTICATED', detail, { headers: { 'www-authenticate': WWW_AUTHENTICATE } });
+}
+
+/** presentedKey reads `x-api-key: <key>`, else `Authorization: Bearer <key>` (x-api-key wins when both are sent). */
+function presentedKey(headers: IncomingHttpHeaders): string | GatewayError {
+  const apiKey = headers['x-api-key'];
+  const authorization = headers.authorization;
+  if (Array.isArray(apiKey)) return unauthenticated('send one x-api-key header');
+  if (apiKey !== undefined && apiKey !== '') return apiKey;
+  if (authorization !== undefined) {
+    const m = BEARER.exec(authorization);
+    if (m !== null) return m[1] as string;
+    return unauthenticated('the Authorization header must use the Bearer scheme with a gateway API key');
+  }
+  return unauthenticated('a gateway API key is required (Authorization: Bearer <key> or x-api-key)');
+}
+
+/**
+ * requiredScope is `read` for read-only calls, else `write`: an MCP tool's own
+ * hints decide, a REST route uses its operation's (GET, or `hints.readOnly`).
+ */
+export function requiredScope(call: CompiledCall | CompiledMcpTool): Scope {
+  const hints = 'hints' in call ? call.hints : call.operation.hints;
+  return hints.readOnly ? 'read' : 'write';
+}
+
+/** InboundAuth checks gateway API keys; with no keys configured it is disabled and lets everything through. */
+export class InboundAuth {
+  private readonly keys: readonly ApiKey[];
+  private readonly callers: readonly Caller[];
+
+  constructor(keys: readonly ApiKey[]) {
+    this.keys = keys;
+    this.callers = keys.map((k) => Object.freeze({ id: k.id, scopes: k.scopes }));
+  }
+
+  /** keyIds lists the configured key ids (not secrets), for the boot log. */
+  get keyIds(): string[] {
+    return this.keys.map((k) => k.id);
+  }
+
+  /** enabled is true when at least one key is configured. */
+  get enabled(): boolean {
+    return this.keys.length > 0;
+  }
+
+  /**
+   * authenticate identifies the caller from request headers, for REST and the
+   * MCP HTTP transport alike. Returns the GatewayError (401) instead of throwing,
+   * so adapters render it their own way. With auth disabled it returns undefined.
+   */
+  authenticate(headers: IncomingHttpHeaders): Caller | GatewayError | undefined {
+    if (!this.enabled) return undefined;
+    const key = presentedKey(headers);
+    if (key instanceof GatewayError) return key;
+    const hash = key.length > MAX_KEY_CHARS ? ZERO_HASH : createHash('sha256').update(key, 'utf8').digest();
+    // Every configured hash is compared, with no early exit, so timing does not reveal which key (or prefix) matched.
+    let match = -1;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (timingSafeEqual(hash, (this.keys[i] as ApiKey).hash) && match === -1) match = i;
+    }
+    if (match === -1 || hash === ZERO_HASH) return unauthenticated('the gateway API key is not valid');
+    return this.callers[match] as Caller;
+  }
+
+  /** authorize returns a 403 when the caller lacks the scope the call needs, else undefined. */
+  authorize(caller: Caller | undefined, call: CompiledCall): GatewayError | undefined {
+    return this.authorizeScope(caller, requiredScope(call));
+  }
+
+  /** authorizeScope returns a 403 when the caller lacks `scope`, else undefined. */
+  authorizeScope(caller: Caller | undefined, scope: Scope): GatewayError | undefined {
+    if (!this.enabled) return undefined;
+    if (caller !== undefined && caller.scopes.includes(scope)) return undefined;
+    return new GatewayError('NGW_ERR_FORBIDDEN', `the gateway API key${caller === undefined ? '' : ` "${caller.id}"`} lacks the "${scope}" scope this operation needs`);
+  }
+
+  /** check authenticates and authorizes in one step (what an MCP tools/call needs). */
+  check(headers: IncomingHttpHeaders, call: CompiledCall): Caller | GatewayError | undefined {
+    const caller = this.authenticate(headers);
+    if (caller instanceof GatewayError) return caller;
+    return this.authorize(caller, call) ?? caller;
+  }
+}
+
+/** DISABLED_AUTH lets every request through (no keys configured). */
+export const DISABLED_AUTH = new InboundAuth([]);

@@ -1,0 +1,92 @@
+/**
+ * The REST adapter's security hooks: URL length limit, CORS, inbound
+ * authentication and scope checks (onRequest, before any body is read),
+ * a JSON nesting limit, and `nosniff` on every response.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DOCS_PREFIX } from '../adapters/rest/openapi.js';
+import { sendProblem } from '../adapters/rest/problem.js';
+import type { Caller } from '../engine/invoker.js';
+import { GatewayError } from '../errors.js';
+import type { Scope } from './api-keys.js';
+import { corsHook } from './cors.js';
+import type { InboundAuth } from './inbound-auth.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, or null when inbound auth is off (or not yet run). */
+    caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    /** Scope a capability route needs; unset on health, 404 and 405 routes. */
+    scope?: Scope;
+    operationId?: string;
+  }
+}
+
+/** MAX_URL_CHARS bounds path + query; Node's maxHeaderSize (16 KiB) bounds the rest with a 431. */
+export const MAX_URL_CHARS = 8192;
+
+/**
+ * Routes anyone may call: probes carry no key, and the API description holds no data
+ * (Swagger UI in a browser fetches it without one). `/metrics` stays behind a key.
+ */
+const PUBLIC_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/openapi.json', '/openapi.yaml', DOCS_PREFIX]);
+
+function isPublic(url: string | undefined): boolean {
+  return url !== undefined && (PUBLIC_URLS.has(url) || url.startsWith(DOCS_PREFIX + '/'));
+}
+
+/** SecurityHookOptions configure registerSecurityHooks. */
+export interface SecurityHookOptions {
+  readonly auth: InboundAuth;
+  /** Allowed browser origins; empty disables CORS. */
+  readonly corsOrigins: readonly string[];
+}
+
+function noSniff(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+  reply.header('x-content-type-options', 'nosniff');
+  done(null, payload);
+}
+
+/**
+ * frameworkErrorHandler answers URLs the router cannot decode (`%zz`) or whose
+ * parameter exceeds maxParamLength, which fastify answers before any hook runs.
+ */
+export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  const error =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new GatewayError('NGW_ERR_URI_TOO_LONG', 'a path parameter is longer than the router allows')
+      : new GatewayError('NGW_ERR_VALIDATION', 'the URL is not valid (bad percent-encoding)');
+  sendProblem(reply, error);
+}
+
+/** registerSecurityHooks installs the hooks; call before routes are added. */
+export function registerSecurityHooks(app: FastifyInstance, options: SecurityHookOptions): void {
+  const { auth } = options;
+  const cors = options.corsOrigins.length > 0 ? corsHook(options.corsOrigins) : undefined;
+  app.decorateRequest('caller', null);
+  app.addHook('onSend', noSniff);
+  app.addHook('onRequest', async function guardRequest(request: FastifyRequest, reply: FastifyReply) {
+    if (request.url.length > MAX_URL_CHARS) {
+      return sendProblem(reply, new GatewayError('NGW_ERR_URI_TOO_LONG', `the URL is longer than ${MAX_URL_CHARS} characters`));
+    }
+    if (cors !== undefined && cors(request, reply)) return reply;
+    if (!auth.enabled || isPublic(request.routeOptions.url)) return undefined;
+    const caller = auth.authenticate(request.headers);
+    if (caller instanceof GatewayError) return sendProblem(reply, caller);
+    if (caller === undefined) return undefined;
+    request.caller = caller;
+    const scope = request.routeOptions.config.scope;
+    const denied = scope === undefined ? undefined : auth.authorizeScope(caller, scope);
+    if (denied !== undefined) return sendProblem(reply, denied);
+    return undefined;
+  });
+  app.addHook('preValidation', async function limitJsonDepth(request: FastifyRequest) {
+    if (request.body !== undefined && jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
+      throw new GatewayError('NGW_ERR_VALIDATION', `body nests deeper than ${MAX_JSON_DEPTH} levels`, { errors: [{ field: 'body', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] });
+    }
+  });
+}
