@@ -15,6 +15,7 @@ import type {
   HttpMethod,
   InputParameterModel,
   McpExposeModel,
+  RefreshModel,
   RestExposeModel,
 } from './model.js';
 import type {
@@ -100,6 +101,7 @@ function compileAuth(
     type: 'none',
     headerName: undefined,
     headerValue: undefined,
+    refresh: undefined,
     queryName: undefined,
     queryValue: undefined,
     parameterName: undefined,
@@ -111,11 +113,12 @@ function compileAuth(
   let headerName = 'authorization';
   let value: string | undefined;
   if (auth.type === 'apikey') {
-    value = resolve(auth.value, 'value');
+    value = resolve(auth.value, auth.valueKey);
     headerName = (auth.key ?? 'authorization').toLowerCase();
   } else if (auth.type === 'bearer') {
-    const token = resolve(auth.value, 'value');
-    value = token === undefined ? undefined : /^\S+\s/.test(token) ? token : `Bearer ${token}`;
+    const token = resolve(auth.value, auth.valueKey);
+    if (auth.refresh !== undefined && token !== undefined) return compileRefresh(auth, auth.refresh, token, problems);
+    value = token === undefined ? undefined : hasScheme(token) ? token : `Bearer ${token}`;
   } else {
     const user = resolve(auth.username, 'username');
     const password = resolve(auth.password, 'password');
@@ -131,10 +134,40 @@ function compileAuth(
     type: auth.type,
     headerName: inQuery ? undefined : headerName,
     headerValue: inQuery ? undefined : value,
+    refresh: undefined,
     queryName: inQuery ? auth.key : undefined,
     queryValue: inQuery ? value : undefined,
     parameterName: (auth.type === 'apikey' ? (auth.key ?? 'authorization') : 'authorization').toLowerCase(),
     secrets,
+  };
+}
+
+/** hasScheme says whether a credential already reads `Scheme value` (`Token abc`, `Bearer eyJ…`). */
+export function hasScheme(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9-]*\s+\S/.test(value);
+}
+
+function compileRefresh(auth: AuthenticationModel, refresh: RefreshModel, credential: string, problems: ProblemList): CompiledAuth {
+  if (CONTROL_CHARS.test(credential)) {
+    problems.error(`${auth.yamlPath}.${auth.valueKey}`, 'the resolved credential contains control characters (CR, LF or NUL)');
+  }
+  return {
+    type: 'bearer',
+    headerName: 'authorization',
+    headerValue: undefined,
+    refresh: {
+      path: refresh.path,
+      requestField: refresh.requestField,
+      accessToken: refresh.accessToken,
+      expiresIn: refresh.expiresIn,
+      when: refresh.when,
+      fallbackScheme: refresh.fallbackScheme,
+      credential,
+    },
+    queryName: undefined,
+    queryValue: undefined,
+    parameterName: 'authorization',
+    secrets: [credential, `${refresh.fallbackScheme} ${credential}`, `Bearer ${credential}`],
   };
 }
 

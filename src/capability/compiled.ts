@@ -12,12 +12,33 @@ import type {
 } from './model.js';
 import type { PathSegment } from './templates.js';
 
+/**
+ * CompiledRefresh is a refresh-token exchange (the `refresh:` extension), resolved.
+ * The credential provider in src/upstream decides at boot whether the token is exchanged.
+ */
+export interface CompiledRefresh {
+  /** Exchange endpoint path on the same upstream, without the base path. */
+  readonly path: string;
+  readonly requestField: string;
+  /** JSONPath of the access token in the exchange response. */
+  readonly accessToken: string;
+  /** JSONPath of a lifetime in seconds, when the access token carries no `exp`. */
+  readonly expiresIn: string | undefined;
+  readonly when: 'jwt-refresh' | 'always';
+  /** Scheme for a value that is not exchanged and carries no scheme of its own. */
+  readonly fallbackScheme: string;
+  /** The resolved credential (a secret): a refresh token, a legacy key, or a full `Scheme value`. */
+  readonly credential: string;
+}
+
 /** CompiledAuth is the credential to inject, fully resolved. */
 export interface CompiledAuth {
   readonly type: 'apikey' | 'bearer' | 'basic' | 'none';
   /** Lower-cased header name, when the credential goes in a header. */
   readonly headerName: string | undefined;
+  /** The static header value; undefined when `refresh` is set (the credential provider computes it). */
   readonly headerValue: string | undefined;
+  readonly refresh: CompiledRefresh | undefined;
   /** Query parameter name and value, when the credential goes in the query string. */
   readonly queryName: string | undefined;
   readonly queryValue: string | undefined;

@@ -39,6 +39,26 @@ export interface OutputParameterModel {
   readonly yamlPath: string;
 }
 
+/**
+ * RefreshModel is the gateway's `refresh:` extension of bearer authentication:
+ * exchange a long-lived refresh token for short-lived access tokens.
+ */
+export interface RefreshModel {
+  /** Path of the exchange endpoint on the same upstream (`/api/token/refresh/`). */
+  readonly path: string;
+  /** JSON field of the request body that carries the refresh token (`refresh`). */
+  readonly requestField: string;
+  /** JSONPath of the access token in the response (`$.access`). */
+  readonly accessToken: string;
+  /** JSONPath of a lifetime in seconds in the response, when the access token is not a JWT with `exp`. */
+  readonly expiresIn: string | undefined;
+  /** `jwt-refresh`: exchange only JWTs whose payload says `token_type: refresh`; `always`: exchange any value. */
+  readonly when: 'jwt-refresh' | 'always';
+  /** Scheme for values that are not exchanged and carry no scheme of their own (`Token`); default `Bearer`. */
+  readonly fallbackScheme: string;
+  readonly yamlPath: string;
+}
+
 /** AuthenticationModel is a consumes entry's `authentication` block. */
 export interface AuthenticationModel {
   readonly type: 'apikey' | 'bearer' | 'basic' | 'none';
@@ -46,9 +66,13 @@ export interface AuthenticationModel {
   readonly key: string | undefined;
   /** apikey/bearer: the credential template, may contain `{{env.X}}`. */
   readonly value: string | undefined;
+  /** The key `value` was read from (`value`, or the official dialect's `token` for bearer). */
+  readonly valueKey: 'value' | 'token';
   readonly placement: 'header' | 'query';
   readonly username: string | undefined;
   readonly password: string | undefined;
+  /** Extension: refresh-token exchange (bearer only). */
+  readonly refresh: RefreshModel | undefined;
   readonly yamlPath: string;
 }
 

@@ -20,6 +20,7 @@ import {
   type OutputParameterModel,
   type ParamLocation,
   type ParamType,
+  type RefreshModel,
   type RestOperationModel,
 } from './model.js';
 import type { ProblemList } from './problems.js';
@@ -205,20 +206,8 @@ function parseInputParameter(r: Reader): InputParameterModel | undefined {
   };
 }
 
-function parseMapping(r: Reader, key: 'mapping' | 'value', problems: ProblemList): string | undefined {
-  const raw = r.string(key, false);
-  if (raw === undefined) return undefined;
-  const expression = normalizeJsonPath(raw);
-  const error = checkJsonPath(expression);
-  if (error !== undefined) {
-    problems.error(r.at(key), `invalid JSONPath "${raw}": ${error}`);
-    return undefined;
-  }
-  return expression;
-}
-
 function parseOutputParameter(r: Reader, problems: ProblemList): OutputParameterModel {
-  const mapping = parseMapping(r, 'mapping', problems) ?? parseMapping(r, 'value', problems);
+  const mapping = parseJsonPathField(r, 'mapping', false, problems) ?? parseJsonPathField(r, 'value', false, problems);
   const properties: OutputParameterModel[] = [];
   const rawProps = r.value['properties'];
   if (Array.isArray(rawProps)) {
@@ -259,19 +248,45 @@ function parseOutputParameters(r: Reader, problems: ProblemList): OutputParamete
   return params;
 }
 
-function parseAuthentication(r: Reader): AuthenticationModel | undefined {
+function parseRefresh(r: Reader, problems: ProblemList): RefreshModel | undefined {
+  const path = r.string('path', true);
+  const accessToken = parseJsonPathField(r, 'accessToken', true, problems);
+  const expiresIn = parseJsonPathField(r, 'expiresIn', false, problems);
+  const when = r.oneOf('when', ['jwt-refresh', 'always'] as const, 'jwt-refresh', lower) ?? 'jwt-refresh';
+  const fallbackScheme = r.string('fallbackScheme', false) ?? 'Bearer';
+  if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(fallbackScheme)) problems.error(r.at('fallbackScheme'), `must be an HTTP auth scheme such as Token or Bearer, got "${fallbackScheme}"`);
+  if (path !== undefined && !path.startsWith('/')) problems.error(r.at('path'), `must start with "/", got "${path}"`);
+  if (path === undefined || accessToken === undefined) return undefined;
+  return { path, requestField: r.string('requestField', false) ?? 'refresh', accessToken, expiresIn, when, fallbackScheme, yamlPath: r.path };
+}
+
+function parseJsonPathField(r: Reader, key: string, required: boolean, problems: ProblemList): string | undefined {
+  const raw = r.string(key, required);
+  if (raw === undefined) return undefined;
+  const expression = normalizeJsonPath(raw);
+  const error = checkJsonPath(expression);
+  if (error === undefined) return expression;
+  problems.error(r.at(key), `invalid JSONPath "${raw}": ${error}`);
+  return undefined;
+}
+
+function parseAuthentication(r: Reader, problems: ProblemList): AuthenticationModel | undefined {
   const type = r.oneOf('type', AUTH_TYPES, undefined, lower);
   if (type === undefined) return undefined;
   const placement = r.oneOf('placement', ['header', 'query'] as const, 'header', lower) ?? 'header';
+  const refreshReader = r.object('refresh', false);
   const auth: AuthenticationModel = {
     type,
     key: r.string('key', type === 'apikey'),
     value: r.string('value', false) ?? r.string('token', false),
+    valueKey: r.value['value'] === undefined && r.value['token'] !== undefined ? 'token' : 'value',
     placement,
     username: r.string('username', type === 'basic'),
     password: r.string('password', type === 'basic'),
+    refresh: refreshReader === undefined ? undefined : parseRefresh(refreshReader, problems),
     yamlPath: r.path,
   };
+  if (refreshReader !== undefined && type !== 'bearer') problems.error(refreshReader.path, 'refresh: applies to type: bearer only');
   if ((type === 'apikey' || type === 'bearer') && auth.value === undefined) {
     r.string('value', true);
   }
@@ -319,7 +334,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
     type,
     baseUri,
     description: r.string('description', false),
-    authentication: authReader === undefined ? undefined : parseAuthentication(authReader),
+    authentication: authReader === undefined ? undefined : parseAuthentication(authReader, problems),
     operations,
     yamlPath: r.path,
   };

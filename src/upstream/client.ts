@@ -5,8 +5,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { CompiledOperation } from '../capability/compiled.js';
+import type { CompiledOperation, CompiledUpstream } from '../capability/compiled.js';
 import { GatewayError } from '../errors.js';
+import { createCredentialProvider, type CredentialProvider } from './credentials.js';
 import type { UpstreamPools } from './pools.js';
 import { buildUpstreamPath, type InputValues } from './url.js';
 
@@ -50,6 +51,8 @@ export function toGatewayError(err: unknown, op: CompiledOperation, timeoutMs: n
 
 /** UpstreamClient sends compiled operations to their upstreams. */
 export class UpstreamClient {
+  private readonly credentials = new WeakMap<CompiledUpstream, CredentialProvider>();
+
   constructor(
     private readonly pools: UpstreamPools,
     readonly options: UpstreamClientOptions,
@@ -58,6 +61,20 @@ export class UpstreamClient {
   /** timeoutFor is the operation's own timeout, else the default. */
   timeoutFor(op: CompiledOperation): number {
     return op.timeoutMs ?? this.options.timeoutMs;
+  }
+
+  /** credentialFor returns the upstream's credential provider, created on first use. */
+  credentialFor(upstream: CompiledUpstream): CredentialProvider {
+    let provider = this.credentials.get(upstream);
+    if (provider === undefined) {
+      provider = createCredentialProvider(upstream, {
+        pool: this.pools.poolFor(upstream),
+        timeoutMs: this.options.timeoutMs,
+        userAgent: this.options.userAgent,
+      });
+      this.credentials.set(upstream, provider);
+    }
+    return provider;
   }
 
   /** send performs one upstream request; the caller must consume or dump the body. */
@@ -85,19 +102,24 @@ export class UpstreamClient {
         }
       }
     }
-    const auth = op.upstream.auth;
-    if (auth.headerName !== undefined && auth.headerValue !== undefined) headers[auth.headerName] = auth.headerValue;
+    const headerName = op.upstream.auth.headerName;
+    const credential = this.credentialFor(op.upstream);
     const timeoutMs = this.timeoutFor(op);
     try {
-      const res = await this.pools.poolFor(op.upstream).request({
-        method: op.method,
-        path,
-        headers,
-        body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: ctx.signal,
-      });
+      let used = credential.headerValue();
+      if (typeof used === 'object') used = await used;
+      if (headerName !== undefined && used !== undefined) headers[headerName] = used;
+      const pool = this.pools.poolFor(op.upstream);
+      const options = { method: op.method, path, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: ctx.signal };
+      let res = await pool.request(options);
+      if (res.statusCode === 401 && credential.refreshable && headerName !== undefined && used !== undefined) {
+        // The access token was refused before its exp (revoked, clock skew): refresh once and retry once.
+        // The body is a string, so it can be sent again.
+        await res.body.dump();
+        credential.invalidate(used);
+        headers[headerName] = await credential.headerValue() ?? used;
+        res = await pool.request(options);
+      }
       return { statusCode: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
       throw toGatewayError(err, op, timeoutMs);
