@@ -21,7 +21,16 @@ export interface RunningGateway {
   readonly rest: FastifyInstance | undefined;
   /** `http://host:port` of the REST server. */
   readonly restUrl: string | undefined;
+  /** Every REST adapter's server, in capability order (the first is `rest`). */
+  readonly restServers: readonly RestServer[];
   close(): Promise<void>;
+}
+
+/** RestServer is one listening REST adapter. */
+export interface RestServer {
+  readonly namespace: string;
+  readonly app: FastifyInstance;
+  readonly url: string;
 }
 
 /** StartOptions lets embedders (and tests) supply the environment and log destination. */
@@ -44,26 +53,29 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   const invoker = new Invoker(upstream, []);
 
-  let rest: FastifyInstance | undefined;
-  let restUrl: string | undefined;
-  const restAdapter = capability.rest[0];
-  if (restAdapter !== undefined) {
-    rest = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
+  // Every rest adapter gets its own server and port. A --rest-port override moves the first
+  // adapter; port 0 (tests) applies to all, since several adapters cannot share one fixed port.
+  const restServers: RestServer[] = [];
+  for (const [index, restAdapter] of capability.rest.entries()) {
+    const app = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.upstreamTimeoutMs + 30_000,
       keepAliveTimeoutMs: 72_000,
     });
-    const port = config.restPort ?? restAdapter.port;
-    await rest.listen({ host: config.host, port });
-    const address = rest.server.address();
+    const port = config.restPort === 0 || (index === 0 && config.restPort !== undefined) ? config.restPort : restAdapter.port;
+    await app.listen({ host: config.host, port });
+    const address = app.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-    restUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
+    restServers.push({ namespace: restAdapter.namespace, app, url });
     logger.info(
-      { adapter: 'rest', namespace: restAdapter.namespace, url: restUrl, routes: restAdapter.routes.map((r) => `${r.method} ${r.path} -> ${r.operation.key}`) },
+      { adapter: 'rest', namespace: restAdapter.namespace, url, routes: restAdapter.routes.map((r) => `${r.method} ${r.path} -> ${r.operation.key}`) },
       'rest adapter listening',
     );
   }
+  const rest = restServers[0]?.app;
+  const restUrl = restServers[0]?.url;
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
   let closed = false;
@@ -72,10 +84,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     logger,
     rest,
     restUrl,
+    restServers,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await rest?.close();
+      await Promise.all(restServers.map((r) => r.app.close()));
       await pools.close();
     },
   };

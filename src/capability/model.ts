@@ -8,6 +8,9 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** HttpMethod is one of HTTP_METHODS. */
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
+/** RAW_FORMATS are the `outputRawFormat` values the gateway reads (`text` passes through unparsed). */
+export const RAW_FORMATS = ['json', 'text', 'xml', 'csv', 'tsv', 'psv', 'yaml'] as const;
+
 /** Where a consumed input parameter goes in the upstream request. */
 export type ParamLocation = 'path' | 'query' | 'header' | 'body';
 /** Scalar and structured parameter types of the seed dialect. */

@@ -6,6 +6,7 @@
 import { checkJsonPath, normalizeJsonPath } from './jsonpath.js';
 import {
   HTTP_METHODS,
+  RAW_FORMATS,
   type AuthenticationModel,
   type BindingModel,
   type CapabilityModel,
@@ -311,7 +312,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
         if (param !== undefined) inputParameters.push(param);
       }
       const outputParameters = parseOutputParameters(op, problems);
-      const outputRawFormat = op.string('outputRawFormat', false) ?? 'json';
+      const outputRawFormat = op.oneOf('outputRawFormat', RAW_FORMATS, 'json', lower) ?? 'json';
       const timeoutMs = op.integer('timeoutMs', 1, 3_600_000, false);
       if (name === undefined || method === undefined || path === undefined) continue;
       operations.push({

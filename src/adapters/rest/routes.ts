@@ -84,7 +84,8 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
   }
   copyHeaders(reply, res);
   reply.code(status);
-  if (status >= 400 || (route.output.identity && isJsonContentType(res.headers['content-type']))) {
+  const passThrough = route.output.identity && (route.operation.outputRawFormat !== 'json' || isJsonContentType(res.headers['content-type']));
+  if (status >= 400 || passThrough) {
     const length = res.headers['content-length'];
     if (typeof length === 'string') reply.header('content-length', length);
     return reply.send(res.body);
