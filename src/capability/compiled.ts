@@ -2,6 +2,7 @@
  * The compiled capability: plain, frozen route tables built once at boot.
  * Adapters only read these; nothing here is rebuilt per request.
  */
+import type { CompiledBody } from './body-template.js';
 import type { CompiledOutput } from './jsonpath.js';
 import type {
   CapabilityModel,
@@ -73,13 +74,17 @@ export interface CompiledOperation {
   readonly outputRawFormat: string;
   readonly outputParameters: readonly OutputParameterModel[];
   readonly timeoutMs: number | undefined;
+  /** Official dialect: the body template, when the operation declares `body`. */
+  readonly body: CompiledBody | undefined;
+  /** Parameters with a fixed `value` (resolved at boot), never asked of clients. */
+  readonly fixedValues: ReadonlyMap<string, string>;
   /** Hints merged from the exposures that call this operation and the method's semantics. */
   readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
 }
 
 /** Where a consumed parameter's value comes from at request time. */
 export type InputSource =
-  | { readonly kind: 'path' | 'query' | 'header' | 'body' | 'argument'; readonly name: string }
+  | { readonly kind: 'path' | 'query' | 'header' | 'body' | 'body-field' | 'argument'; readonly name: string }
   | { readonly kind: 'const'; readonly value: unknown };
 
 /** InputBinding pairs a consumed parameter with its source. */
@@ -105,7 +110,7 @@ export interface CompiledRestRoute extends CompiledCall {
   readonly method: HttpMethod;
   /** The capability's path (`/v1/api/organizations/{id}`). */
   readonly path: string;
-  /** The router's path (`/v1/api/organizations/:id`). */
+  /** The router's path (`/v1/api/organizations/:id`); parameter names are made router-safe (`{project-pk}` → `:project_pk`). */
   readonly url: string;
   readonly operationId: string;
   readonly resourceName: string;

@@ -11,8 +11,12 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 /** RAW_FORMATS are the `outputRawFormat` values the gateway reads (`text` passes through unparsed). */
 export const RAW_FORMATS = ['json', 'text', 'xml', 'csv', 'tsv', 'psv', 'yaml'] as const;
 
-/** Where a consumed input parameter goes in the upstream request. */
-export type ParamLocation = 'path' | 'query' | 'header' | 'body';
+/**
+ * Where a consumed input parameter goes in the upstream request. `template`
+ * parameters are the official dialect's `{{name}}` placeholders of a `body`
+ * template that no inputParameter declares: they only feed the template.
+ */
+export type ParamLocation = 'path' | 'query' | 'header' | 'body' | 'template';
 /** Scalar and structured parameter types of the seed dialect. */
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
 
@@ -28,6 +32,29 @@ export interface InputParameterModel {
   readonly description: string | undefined;
   /** Extension: a JSON Schema refining `type` (e.g. a body's fields). */
   readonly schema: JsonSchema | undefined;
+  /** Official dialect: a fixed value (may contain `{{BIND}}` placeholders); the client never supplies it. */
+  readonly value: string | undefined;
+  readonly yamlPath: string;
+}
+
+/** ExposedInputModel is an official-dialect exposed input (`inputParameters` of a REST operation or MCP tool). */
+export interface ExposedInputModel {
+  readonly name: string;
+  /** REST only: where the client sends it (`body` means a field of the JSON body). */
+  readonly in: 'path' | 'query' | 'header' | 'body' | undefined;
+  readonly type: ParamType;
+  readonly required: boolean | undefined;
+  readonly description: string | undefined;
+  readonly yamlPath: string;
+}
+
+/** BodyTemplateModel is a consumed operation's `body`: JSON data or text with `{{name}}` placeholders. */
+export interface BodyTemplateModel {
+  readonly kind: 'json' | 'text';
+  /** A string template, or (json) structured data whose string leaves are templates. */
+  readonly data: unknown;
+  /** Placeholder names the template uses. */
+  readonly placeholders: readonly string[];
   readonly yamlPath: string;
 }
 
@@ -90,6 +117,7 @@ export interface ConsumedOperationModel {
   readonly outputParameters: readonly OutputParameterModel[];
   readonly outputRawFormat: string;
   readonly timeoutMs: number | undefined;
+  readonly body: BodyTemplateModel | undefined;
   readonly yamlPath: string;
 }
 
@@ -124,6 +152,8 @@ export interface ExposedCallModel {
   readonly call: string;
   readonly with: ReadonlyMap<string, BindingModel>;
   readonly outputParameters: readonly OutputParameterModel[];
+  /** Official dialect: declared exposed inputs (types, locations, descriptions). */
+  readonly inputParameters: readonly ExposedInputModel[];
   readonly hints: HintsModel;
   /** Unrecognised keys kept for extensions (e.g. `x-seat-guard`). */
   readonly extensions: Readonly<Record<string, unknown>>;

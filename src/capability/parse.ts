@@ -10,7 +10,9 @@ import {
   type AuthenticationModel,
   type BindingModel,
   type CapabilityModel,
+  type BodyTemplateModel,
   type ConsumedOperationModel,
+  type ExposedInputModel,
   type ConsumesModel,
   type ExposeModel,
   type HintsModel,
@@ -28,13 +30,13 @@ import type { ProblemList } from './problems.js';
 
 type Obj = { readonly [key: string]: unknown };
 
-const TOP_LEVEL_KEYS = new Set(['naftiko', 'info', 'binds', 'capability']);
+const TOP_LEVEL_KEYS = new Set(['naftiko', 'info', 'binds', 'capability', 'ikanos']);
 const PARAM_LOCATIONS: readonly ParamLocation[] = ['path', 'query', 'header', 'body'];
 const PARAM_TYPES: readonly ParamType[] = ['string', 'integer', 'number', 'boolean', 'object', 'array'];
 const AUTH_TYPES = ['apikey', 'bearer', 'basic', 'none'] as const;
 /** `rest.id`, `tools.body`, `my-namespace.user_id`: a reference to an adapter input. */
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_.-]*)$/;
-const EXPOSED_KNOWN_KEYS = new Set(['name', 'description', 'call', 'with', 'outputParameters', 'hints', 'method', 'title', 'inputParameters']);
+const EXPOSED_KNOWN_KEYS = new Set(['name', 'description', 'call', 'with', 'outputParameters', 'hints', 'method', 'title', 'label', 'inputParameters']);
 
 function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -45,7 +47,7 @@ class Reader {
   constructor(
     readonly value: Obj,
     readonly path: string,
-    private readonly problems: ProblemList,
+    readonly problems: ProblemList,
   ) {}
 
   at(key: string): string {
@@ -114,6 +116,7 @@ class Reader {
       if (required) this.problems.error(this.at(key), 'is required');
       return [];
     }
+    if (isObj(v)) return this.namedMap(key, v);
     if (!Array.isArray(v)) {
       this.problems.error(this.at(key), `must be a list, got ${describe(v)}`);
       return [];
@@ -124,6 +127,17 @@ class Reader {
       if (isObj(item)) readers.push(new Reader(item, path, this.problems));
       else this.problems.error(path, `must be a mapping, got ${describe(item)}`);
     });
+    return readers;
+  }
+
+  /** namedMap reads the keyed form (`resources: { ships: {...} }`) as a list whose `name` is each key. */
+  private namedMap(key: string, map: Obj): Reader[] {
+    const readers: Reader[] = [];
+    for (const [name, item] of Object.entries(map)) {
+      const path = `${this.at(key)}.${name}`;
+      if (isObj(item)) readers.push(new Reader(item['name'] === undefined ? { name, ...item } : item, path, this.problems));
+      else this.problems.error(path, `must be a mapping, got ${describe(item)}`);
+    }
     return readers;
   }
 
@@ -166,15 +180,23 @@ function parseInfo(root: Reader): InfoModel {
   };
 }
 
-function parseBinds(root: Reader): Map<string, string> {
+/**
+ * parseBinds maps each bound variable to the environment variable holding it.
+ * The seed binds namespace `env`; the official dialect binds any namespace and
+ * may name a `location` (a file or vault), which the gateway reads from the
+ * environment instead, with a warning.
+ */
+function parseBinds(root: Reader, problems: ProblemList): Map<string, string> {
   const binds = new Map<string, string>();
-  for (const bind of root.list('binds', false)) {
-    const namespace = bind.string('namespace', true);
-    if (namespace !== 'env') continue;
+  const capability = root.object('capability', false);
+  for (const bind of [...root.list('binds', false), ...(capability?.list('binds', false) ?? [])]) {
+    bind.string('namespace', true);
+    const location = bind.string('location', false);
+    if (location !== undefined) problems.warning(bind.at('location'), `bind locations are not read; each key is read from the environment variable of the same name`);
     const keys = bind.object('keys', false);
     if (keys === undefined) continue;
     for (const [name, target] of Object.entries(keys.value)) {
-      if (typeof target === 'string' && target !== '') binds.set(name, target);
+      if (typeof target === 'string' && target !== '') binds.set(name, location === undefined ? target : name);
       else keys.string(name, true); // reports the bad value
     }
   }
@@ -203,8 +225,56 @@ function parseInputParameter(r: Reader): InputParameterModel | undefined {
     required: location === 'path' ? true : (r.boolean('required') ?? false),
     description: r.string('description', false),
     schema: parseSchema(r),
+    value: r.string('value', false),
     yamlPath: r.path,
   };
+}
+
+const EXPOSED_LOCATIONS = ['path', 'query', 'header', 'body'] as const;
+
+function parseExposedInputs(r: Reader): ExposedInputModel[] {
+  const inputs: ExposedInputModel[] = [];
+  for (const p of r.list('inputParameters', false)) {
+    const name = p.string('name', true);
+    const location = p.value['in'] === undefined ? undefined : p.oneOf('in', EXPOSED_LOCATIONS, undefined, lower);
+    const type = p.oneOf('type', PARAM_TYPES, 'string', lower) ?? 'string';
+    if (name === undefined) continue;
+    inputs.push({ name, in: location, type, required: p.boolean('required'), description: p.string('description', false), yamlPath: p.path });
+  }
+  return inputs;
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
+
+function collectPlaceholders(data: unknown, into: Set<string>): void {
+  if (typeof data === 'string') for (const m of data.matchAll(PLACEHOLDER)) into.add(m[1] as string);
+  else if (Array.isArray(data)) for (const item of data) collectPlaceholders(item, into);
+  else if (isObj(data)) for (const item of Object.values(data)) collectPlaceholders(item, into);
+}
+
+/** parseBody reads a consumed operation's `body`: a raw string (JSON by default) or `{ type, data }`. */
+function parseBody(r: Reader): BodyTemplateModel | undefined {
+  const raw = r.value['body'];
+  if (raw === undefined || raw === null) return undefined;
+  let kind: 'json' | 'text' = 'json';
+  let data: unknown = raw;
+  if (isObj(raw)) {
+    const body = new Reader(raw, r.at('body'), r.problems);
+    const type = body.oneOf('type', ['json', 'text', 'xml'] as const, undefined, lower);
+    if (type === undefined) return undefined;
+    kind = type === 'json' ? 'json' : 'text';
+    data = raw['data'];
+    if (data === undefined) {
+      body.string('data', true);
+      return undefined;
+    }
+  } else if (typeof raw !== 'string') {
+    r.string('body', false); // reports the wrong type
+    return undefined;
+  }
+  const placeholders = new Set<string>();
+  collectPlaceholders(data, placeholders);
+  return { kind, data, placeholders: [...placeholders], yamlPath: r.at('body') };
 }
 
 function parseOutputParameter(r: Reader, problems: ProblemList): OutputParameterModel {
@@ -294,22 +364,44 @@ function parseAuthentication(r: Reader, problems: ProblemList): AuthenticationMo
   return auth;
 }
 
+function parseInputParameters(r: Reader): InputParameterModel[] {
+  const params: InputParameterModel[] = [];
+  for (const p of r.list('inputParameters', false)) {
+    const param = parseInputParameter(p);
+    if (param !== undefined) params.push(param);
+  }
+  return params;
+}
+
+/** mergeParameters lets an operation's parameters override its resource's and consumes' of the same name and place. */
+function mergeParameters(outer: readonly InputParameterModel[], inner: readonly InputParameterModel[]): InputParameterModel[] {
+  const merged = outer.filter((o) => !inner.some((i) => i.name === o.name && i.in === o.in));
+  return [...merged, ...inner];
+}
+
 function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefined {
   const type = r.oneOf('type', ['http'] as const, undefined, lower);
   const namespace = r.string('namespace', true);
   const baseUri = r.string('baseUri', true);
   const authReader = r.object('authentication', false);
   const operations: ConsumedOperationModel[] = [];
+  const shared = parseInputParameters(r);
   for (const resource of r.list('resources', true)) {
     const resourceName = resource.string('name', false) ?? resource.path;
-    const path = resource.string('path', true);
+    let path = resource.string('path', true);
+    if (path !== undefined && !path.startsWith('/')) {
+      problems.warning(resource.at('path'), `consumed path "${path}" does not start with "/"; using "/${path}"`);
+      path = `/${path}`;
+    }
+    const resourceShared = mergeParameters(shared, parseInputParameters(resource));
     for (const op of resource.list('operations', true)) {
       const name = op.string('name', true);
-      const method = op.oneOf('method', HTTP_METHODS, undefined, upper);
-      const inputParameters: InputParameterModel[] = [];
-      for (const p of op.list('inputParameters', false)) {
-        const param = parseInputParameter(p);
-        if (param !== undefined) inputParameters.push(param);
+      const method = op.oneOf('method', HTTP_METHODS, 'GET', upper);
+      const body = parseBody(op);
+      const inputParameters = mergeParameters(resourceShared, parseInputParameters(op));
+      for (const placeholder of body?.placeholders ?? []) {
+        if (inputParameters.some((p) => p.name === placeholder)) continue;
+        inputParameters.push({ name: placeholder, in: 'template', type: 'string', required: false, description: undefined, schema: undefined, value: undefined, yamlPath: body?.yamlPath ?? op.path });
       }
       const outputParameters = parseOutputParameters(op, problems);
       const outputRawFormat = op.oneOf('outputRawFormat', RAW_FORMATS, 'json', lower) ?? 'json';
@@ -325,6 +417,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
         outputParameters,
         outputRawFormat: lower(outputRawFormat),
         timeoutMs,
+        body,
         yamlPath: op.path,
       });
     }
@@ -379,6 +472,7 @@ function parseExposedCall(r: Reader, problems: ProblemList, nameRequired: boolea
     call: r.string('call', true) ?? '',
     with: parseWith(r),
     outputParameters: parseOutputParameters(r, problems),
+    inputParameters: parseExposedInputs(r),
     hints: parseHints(r),
     extensions: extensionsOf(r),
     yamlPath: r.path,
@@ -398,11 +492,13 @@ function parseExpose(r: Reader, problems: ProblemList): ExposeModel | undefined 
       const path = resource.string('path', true);
       const resourceName = resource.string('name', false) ?? '';
       const resourceDescription = resource.string('description', false);
+      const resourceInputs = parseExposedInputs(resource);
       for (const op of resource.list('operations', true)) {
-        const method = op.oneOf('method', HTTP_METHODS, undefined, upper);
+        const method = op.oneOf('method', HTTP_METHODS, 'GET', upper);
         const call = parseExposedCall(op, problems, false);
         if (path === undefined || method === undefined) continue;
-        operations.push({ ...call, method, path, resourceName, resourceDescription });
+        const inputParameters = [...resourceInputs.filter((i) => !call.inputParameters.some((c) => c.name === i.name)), ...call.inputParameters];
+        operations.push({ ...call, inputParameters, method, path, resourceName, resourceDescription });
       }
     }
     return { type, namespace, port: port ?? 0, address, description, operations, yamlPath: r.path };
@@ -440,7 +536,7 @@ export function parseCapability(file: string, value: unknown, problems: ProblemL
     const parsed = parseExpose(e, problems);
     if (parsed !== undefined) exposes.push(parsed);
   }
-  return { file, naftiko, info: parseInfo(root), envBinds: parseBinds(root), consumes, exposes };
+  return { file, naftiko, info: parseInfo(root), envBinds: parseBinds(root, problems), consumes, exposes };
 }
 
 /** RootReader reports top-level keys without a leading dot. */

@@ -102,6 +102,10 @@ export class UpstreamClient {
         }
       }
     }
+    if (op.body !== undefined) {
+      body = op.body.render(values);
+      headers['content-type'] = op.body.contentType;
+    }
     const headerName = op.upstream.auth.headerName;
     const credential = this.credentialFor(op.upstream);
     const timeoutMs = this.timeoutFor(op);

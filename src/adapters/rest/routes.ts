@@ -59,6 +59,11 @@ function collectInputs(inputs: readonly InputBinding[], request: FastifyRequest)
           throw new GatewayError('NGW_ERR_VALIDATION', 'body is required', { errors: [{ field: 'body', message: 'is required' }] });
         }
         break;
+      case 'body-field': {
+        const body = request.body;
+        value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[source.name] : undefined;
+        break;
+      }
       case 'const':
         value = source.value;
         break;
@@ -113,7 +118,9 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
   if (params !== undefined) schema['params'] = params;
   if (querystring !== undefined) schema['querystring'] = querystring;
   if (headers !== undefined) schema['headers'] = headers;
+  const bodyFields = objectSchemaOf(route.inputs, 'body-field');
   if (body !== undefined) schema['body'] = { ...{ type: body.parameter.type }, ...(body.parameter.schema ?? {}) };
+  else if (bodyFields !== undefined) schema['body'] = bodyFields;
   return {
     method: route.method,
     url: route.url,
