@@ -58,7 +58,10 @@ function hasSeedMarkers(capability: Obj): boolean {
   return false;
 }
 
-/** withoutExtensions drops the gateway's documented extensions (`refresh:`, `x-*`), which the official schema does not know. */
+/**
+ * withoutExtensions drops the gateway's documented extensions, which the official
+ * schema does not know: `refresh:` on bearer auth, `outputRawFormat: text`, `x-*` keys.
+ */
 function withoutExtensions(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutExtensions);
   if (!isObj(value)) return value;
@@ -66,6 +69,7 @@ function withoutExtensions(value: unknown): unknown {
   for (const [key, item] of Object.entries(value)) {
     if (key.startsWith('x-')) continue;
     if (key === 'refresh' && value['type'] === 'bearer') continue;
+    if (key === 'outputRawFormat' && item === 'text') continue;
     out[key] = withoutExtensions(item);
   }
   return out;
@@ -83,6 +87,7 @@ function toYamlPath(pointer: string): string {
 
 function describeError(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return `unknown key "${String(e.params['additionalProperty'])}" (official schema)`;
+  if (e.keyword === 'enum') return `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')} (official schema)`;
   return `${e.message ?? 'is invalid'} (official schema)`;
 }
 
@@ -98,6 +103,8 @@ export function checkDialect(value: unknown, problems: ProblemList): Dialect {
   if (hasSeedMarkers(capability)) return 'seed';
   const validate = officialValidator();
   if (validate(withoutExtensions(value))) return 'official';
-  for (const e of (validate.errors ?? []).slice(0, MAX_SCHEMA_PROBLEMS)) problems.error(toYamlPath(e.instancePath), describeError(e));
+  // if/then failures only repeat the nested error that caused them.
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+  for (const e of errors.slice(0, MAX_SCHEMA_PROBLEMS)) problems.error(toYamlPath(e.instancePath), describeError(e));
   return 'official';
 }
