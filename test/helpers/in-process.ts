@@ -12,10 +12,11 @@ export interface InProcessGateway {
   readonly logs: string[];
 }
 
-/** startInProcess serves `capability` with `env`, every upstream pointed at `baseUri`. */
-export async function startInProcess(capability: string, env: Record<string, string>, baseUri: string): Promise<InProcessGateway> {
+/** startInProcess serves `capability` with `env`; `baseUri` entries are `url` (every upstream) or `namespace=url`. */
+export async function startInProcess(capability: string, env: Record<string, string>, baseUri: string | string[]): Promise<InProcessGateway> {
   const logs: string[] = [];
-  const config = resolveConfig({ capability, restPort: '0', mcpPort: '0', baseUri: [baseUri], logLevel: 'info' }, {});
+  const baseUris = typeof baseUri === 'string' ? [baseUri] : baseUri;
+  const config = resolveConfig({ capability, restPort: '0', mcpPort: '0', baseUri: baseUris, logLevel: 'info' }, {});
   const gateway = await startGateway(config, { env, logDestination: { write: (line: string) => void logs.push(line) } });
   return { gateway, url: gateway.restUrl as string, logs };
 }
