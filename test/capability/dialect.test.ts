@@ -1,7 +1,6 @@
 /**
  * Dialect recognition, the official schema check, and the generator quirks `check` accepts with a warning.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { checkCapabilityFile, type CapabilityProblem } from '../../src/capability/index.js';
