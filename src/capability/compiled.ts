@@ -10,6 +10,7 @@ import type {
   HttpMethod,
   InputParameterModel,
   OutputParameterModel,
+  RefreshModel,
 } from './model.js';
 import type { PathSegment } from './templates.js';
 
@@ -17,17 +18,7 @@ import type { PathSegment } from './templates.js';
  * CompiledRefresh is a refresh-token exchange (the `refresh:` extension), resolved.
  * The credential provider in src/upstream decides at boot whether the token is exchanged.
  */
-export interface CompiledRefresh {
-  /** Exchange endpoint path on the same upstream, without the base path. */
-  readonly path: string;
-  readonly requestField: string;
-  /** JSONPath of the access token in the exchange response. */
-  readonly accessToken: string;
-  /** JSONPath of a lifetime in seconds, when the access token carries no `exp`. */
-  readonly expiresIn: string | undefined;
-  readonly when: 'jwt-refresh' | 'always';
-  /** Scheme for a value that is not exchanged and carries no scheme of its own. */
-  readonly fallbackScheme: string;
+export interface CompiledRefresh extends Omit<RefreshModel, 'yamlPath'> {
   /** The resolved credential (a secret): a refresh token, a legacy key, or a full `Scheme value`. */
   readonly credential: string;
 }

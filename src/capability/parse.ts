@@ -479,7 +479,15 @@ function parseExposedCall(r: Reader, problems: ProblemList, nameRequired: boolea
   };
 }
 
+/** Official exposes types the gateway does not serve: loaded with a warning, not an error. */
+const UNSERVED_EXPOSES = new Set(['skill', 'control']);
+
 function parseExpose(r: Reader, problems: ProblemList): ExposeModel | undefined {
+  const rawType = r.value['type'];
+  if (typeof rawType === 'string' && UNSERVED_EXPOSES.has(rawType.trim().toLowerCase())) {
+    problems.warning(r.at('type'), `exposes type "${rawType}" is not served by naftiko-gateway (ignored)`);
+    return undefined;
+  }
   const type = r.oneOf('type', ['rest', 'mcp'] as const, undefined, lower);
   const namespace = r.string('namespace', false) ?? type ?? '';
   const transport = r.oneOf('transport', ['http', 'stdio'] as const, 'http', lower) ?? 'http';

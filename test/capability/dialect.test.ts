@@ -73,3 +73,23 @@ t.test('an ambiguous binding is an error', async (t) => {
   t.ok(has(result.problems, 'error', /"id" is not an input parameter of api\.list/));
   t.ok(has(result.problems, 'error', /\{item-id\} .* is not bound/));
 });
+
+t.test('exposes with only mcp (and an unserved skill adapter) load', async (t) => {
+  const mcpOnly = OFFICIAL.slice(0, OFFICIAL.indexOf('  exposes:')) + `  exposes:
+  - type: mcp
+    namespace: api-tools
+    port: 9091
+    tools:
+    - name: list-items
+      description: List the items
+      call: api.list
+  - type: skill
+    namespace: api-skills
+`;
+  const dir = t.testdir({ 'mcp-only.yaml': mcpOnly });
+  const result = checkCapabilityFile(join(dir, 'mcp-only.yaml'), { env: {} });
+  t.equal(result.compiled?.rest.length, 0);
+  t.equal(result.compiled?.mcp[0]?.tools.length, 1);
+  t.ok(has(result.problems, 'warning', /exposes type "skill" is not served/));
+  t.notOk(has(result.problems, 'error', /./), 'no errors');
+});
