@@ -19,6 +19,14 @@ export const REDACT_PATHS = [
   '*.api_key',
   '*.token',
   '*.password',
+  // Refresh-token exchange bodies ({"refresh": …} → {"access": …}) and OAuth-style fields.
+  'refresh',
+  'access',
+  '*.refresh',
+  '*.access',
+  '*.refresh_token',
+  '*.access_token',
+  '*.credential',
 ];
 
 /** createLogger builds the process logger; `destination` lets tests capture lines. */

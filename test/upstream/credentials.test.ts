@@ -6,6 +6,7 @@
 import t from 'tap';
 import { request } from 'undici';
 import { loadCapability } from '../../src/capability/index.js';
+import { createLogger } from '../../src/ops/logger.js';
 import { createCredentialProvider } from '../../src/upstream/credentials.js';
 import { UpstreamPools } from '../../src/upstream/pools.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
@@ -143,4 +144,13 @@ t.test('the provider is synchronous while cached and refreshes shortly before ex
   t.type(refreshed, Promise, 'refreshed within the last 30 s before exp');
   t.not(await refreshed, value);
   t.equal(sim.refreshCount, 2);
+});
+
+t.test('exchange bodies are redacted if they are ever logged', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+  logger.info({ refresh: 'pat-secret', body: { refresh: 'pat-secret-2', access: 'acc-secret' }, credential: { credential: 'cred-secret' } }, 'exchange');
+  const out = lines.join('');
+  for (const secret of ['pat-secret', 'acc-secret', 'cred-secret']) t.notOk(out.includes(secret), `${secret} redacted`);
+  t.match(out, /\[Redacted\]/);
 });
