@@ -4,7 +4,7 @@
  * templates and routes, and build the frozen route tables adapters serve.
  */
 import { compileBody } from './body-template.js';
-import { compileOutput } from './jsonpath.js';
+import { compileOutput, compileSelect } from './jsonpath.js';
 import type {
   AuthenticationModel,
   BindingModel,
@@ -531,6 +531,7 @@ function compileRest(
           return undefined;
         }
         // An official exposed input `in: body` is one field of the client's JSON body.
+        if (location === 'body' && exposed?.value !== undefined) return { kind: 'body-path', name, select: compileSelect(exposed.value) };
         if (location === 'body' && exposed !== undefined) return { kind: 'body-field', name };
         return { kind: location, name: location === 'header' ? name.toLowerCase() : name };
       },

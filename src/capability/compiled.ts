@@ -2,6 +2,7 @@
  * The compiled capability: plain, frozen route tables built once at boot.
  * Adapters only read these; nothing here is rebuilt per request.
  */
+import type { JSONValue } from 'json-p3';
 import type { CompiledBody } from './body-template.js';
 import type { CompiledOutput } from './jsonpath.js';
 import type {
@@ -76,7 +77,9 @@ export interface CompiledOperation {
 /** Where a consumed parameter's value comes from at request time. */
 export type InputSource =
   | { readonly kind: 'path' | 'query' | 'header' | 'body' | 'body-field' | 'argument'; readonly name: string }
-  | { readonly kind: 'const'; readonly value: unknown };
+  | { readonly kind: 'const'; readonly value: unknown }
+  /** A value selected from the client's JSON body by an official exposed input's `value` JSONPath. */
+  | { readonly kind: 'body-path'; readonly name: string; readonly select: (body: JSONValue) => JSONValue | undefined };
 
 /** InputBinding pairs a consumed parameter with its source. */
 export interface InputBinding {

@@ -45,6 +45,8 @@ export interface ExposedInputModel {
   readonly type: ParamType;
   readonly required: boolean | undefined;
   readonly description: string | undefined;
+  /** REST `in: body`: a JSONPath selecting the value inside the client's body (`$.user.id`), already normalized. */
+  readonly value: string | undefined;
   readonly yamlPath: string;
 }
 

@@ -238,8 +238,9 @@ function parseExposedInputs(r: Reader): ExposedInputModel[] {
     const name = p.string('name', true);
     const location = p.value['in'] === undefined ? undefined : p.oneOf('in', EXPOSED_LOCATIONS, undefined, lower);
     const type = p.oneOf('type', PARAM_TYPES, 'string', lower) ?? 'string';
+    const value = location === 'body' && typeof p.value['value'] === 'string' && p.value['value'].trim().startsWith('$') ? parseJsonPathField(p, 'value', false, r.problems) : undefined;
     if (name === undefined) continue;
-    inputs.push({ name, in: location, type, required: p.boolean('required'), description: p.string('description', false), yamlPath: p.path });
+    inputs.push({ name, in: location, type, required: p.boolean('required'), description: p.string('description', false), value, yamlPath: p.path });
   }
   return inputs;
 }
@@ -380,6 +381,10 @@ function mergeParameters(outer: readonly InputParameterModel[], inner: readonly 
 }
 
 function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefined {
+  if (r.value['import'] !== undefined || r.value['location'] !== undefined) {
+    problems.error(r.path, `imported consumes (import: ${String(r.value['import'])}, location: ${String(r.value['location'])}) are not supported; inline the consumes entry`);
+    return undefined;
+  }
   const type = r.oneOf('type', ['http'] as const, undefined, lower);
   const namespace = r.string('namespace', true);
   const baseUri = r.string('baseUri', true);

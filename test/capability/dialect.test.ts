@@ -93,3 +93,11 @@ t.test('exposes with only mcp (and an unserved skill adapter) load', async (t) =
   t.ok(has(result.problems, 'warning', /exposes type "skill" is not served/));
   t.notOk(has(result.problems, 'error', /./), 'no errors');
 });
+
+t.test('imported consumes fail with a clear message', async (t) => {
+  const imported = OFFICIAL.replace(/  consumes:\n[\s\S]*?  exposes:/, '  consumes:\n  - import: api\n    location: ./shared/api-consumes.yaml\n  exposes:');
+  const dir = t.testdir({ 'imported.yaml': imported });
+  const result = checkCapabilityFile(join(dir, 'imported.yaml'), { env: {} });
+  t.notOk(result.ok);
+  t.ok(has(result.problems, 'error', /imported consumes .* are not supported; inline the consumes entry/));
+});

@@ -105,6 +105,11 @@ t.test('official dialect: binds, {{param}} paths, typed trees, body template, XM
   t.equal(invalid.status, 400, 'exposed inputParameters types are enforced');
   t.equal(upstream.requests.length, before, 'nothing sent upstream');
 
+  const manifest = { manifest: { ship: { imo: '9321483' }, route: ['Bergen', 'Stavanger', 'Oslo'], crew: [4, 7] } };
+  const fromManifest = await call(`${api?.url}/voyages/from-manifest`, { method: 'POST', body: manifest });
+  t.equal(fromManifest.status, 201);
+  t.same(JSON.parse(upstream.requests.at(-1)?.body ?? 'null'), { ship: '9321483', route: 'Bergen to Oslo', crew: [4, 7] }, 'exposed inputs selected from the body by JSONPath value');
+
   const berths = await call(`${port?.url}/berths`);
   t.equal(berths.status, 200);
   t.same(berths.json, [

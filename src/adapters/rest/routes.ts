@@ -2,6 +2,7 @@
  * The REST adapter: one fastify route per exposed operation, plus 405 answers
  * for the other methods of each path. Handlers are built once per route.
  */
+import type { JSONValue } from 'json-p3';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
 import { GatewayError } from '../../errors.js';
@@ -64,6 +65,9 @@ function collectInputs(inputs: readonly InputBinding[], request: FastifyRequest)
         value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[source.name] : undefined;
         break;
       }
+      case 'body-path':
+        value = request.body === undefined ? undefined : source.select(request.body as JSONValue);
+        break;
       case 'const':
         value = source.value;
         break;
@@ -121,6 +125,7 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
   const bodyFields = objectSchemaOf(route.inputs, 'body-field');
   if (body !== undefined) schema['body'] = { ...{ type: body.parameter.type }, ...(body.parameter.schema ?? {}) };
   else if (bodyFields !== undefined) schema['body'] = bodyFields;
+  else if (route.inputs.some((i) => i.source.kind === 'body-path')) schema['body'] = { type: 'object' };
   return {
     method: route.method,
     url: route.url,
