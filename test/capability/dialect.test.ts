@@ -95,7 +95,7 @@ t.test('exposes with only mcp (and an unserved skill adapter) load', async (t) =
 });
 
 t.test('imported consumes fail with a clear message', async (t) => {
-  const imported = OFFICIAL.replace(/  consumes:\n[\s\S]*?  exposes:/, '  consumes:\n  - import: api\n    location: ./shared/api-consumes.yaml\n  exposes:');
+  const imported = OFFICIAL.replace(/ {2}consumes:\n[\s\S]*? {2}exposes:/, '  consumes:\n  - import: api\n    location: ./shared/api-consumes.yaml\n  exposes:');
   const dir = t.testdir({ 'imported.yaml': imported });
   const result = checkCapabilityFile(join(dir, 'imported.yaml'), { env: {} });
   t.notOk(result.ok);
