@@ -32,6 +32,15 @@ export interface UpstreamClientOptions {
   readonly userAgent: string;
 }
 
+/** What to ask for per `outputRawFormat`, so a negotiating upstream answers in the declared format. */
+const ACCEPT_BY_FORMAT: Readonly<Record<string, string>> = {
+  json: 'application/json',
+  xml: 'application/xml, text/xml;q=0.9',
+  csv: 'text/csv, text/plain;q=0.5',
+  yaml: 'application/yaml, text/yaml;q=0.9, text/plain;q=0.5',
+  text: 'text/plain, */*;q=0.5',
+};
+
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** toGatewayError classifies a transport failure without echoing anything secret. */
@@ -81,7 +90,7 @@ export class UpstreamClient {
   async send(op: CompiledOperation, values: InputValues, ctx: CallContext): Promise<UpstreamResponse> {
     const path = buildUpstreamPath(op, values);
     const headers: Record<string, string> = {
-      accept: 'application/json',
+      accept: ACCEPT_BY_FORMAT[op.outputRawFormat] ?? '*/*',
       'accept-encoding': 'identity',
       'user-agent': this.options.userAgent,
       'x-request-id': ctx.requestId,

@@ -112,6 +112,7 @@ t.test('official dialect: binds, {{param}} paths, typed trees, body template, XM
 
   const berths = await call(`${port?.url}/berths`);
   t.equal(berths.status, 200);
+  t.match(upstream.requests.at(-1)?.headers.accept, /^application\/xml/, 'asks for the declared format');
   t.same(berths.json, [
     { code: 'A1', free: true },
     { code: 'B2', free: false },
