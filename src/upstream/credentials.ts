@@ -38,6 +38,8 @@ const MAX_EXPIRY_MARGIN_MS = 30_000;
 /** An access token is refreshed once 90% of its lifetime has passed, when that is sooner than the margin. */
 const EXPIRY_MARGIN_FRACTION = 0.1;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** A refused refresh token is not tried again for this long: a revoked PAT must not hammer the exchange endpoint. */
+const REJECTION_HOLD_MS = 10_000;
 
 class StaticCredential implements CredentialProvider {
   readonly refreshable = false;
@@ -56,6 +58,8 @@ class RefreshingCredential implements CredentialProvider {
   #cached: string | undefined = undefined;
   #refreshAtMs = 0;
   #inflight: Promise<string> | undefined = undefined;
+  #rejection: GatewayError | undefined = undefined;
+  #rejectedUntilMs = 0;
   readonly #accessQuery: JSONPathQuery;
   readonly #expiresInQuery: JSONPathQuery | undefined;
   readonly #path: string;
@@ -76,7 +80,9 @@ class RefreshingCredential implements CredentialProvider {
 
   headerValue(): string | Promise<string> {
     const cached = this.#cached;
-    if (cached !== undefined && this.#now() < this.#refreshAtMs) return cached;
+    const now = this.#now();
+    if (cached !== undefined && now < this.#refreshAtMs) return cached;
+    if (this.#rejection !== undefined && now < this.#rejectedUntilMs) return Promise.reject(this.#rejection);
     this.#inflight ??= this.#exchange().finally(() => {
       this.#inflight = undefined;
     });
@@ -100,7 +106,9 @@ class RefreshingCredential implements CredentialProvider {
     const where = `the refresh endpoint of upstream "${this.upstream.namespace}" (POST ${this.refresh.path})`;
     if (res.statusCode === 400 || res.statusCode === 401 || res.statusCode === 403) {
       // The refresh token itself was refused (revoked, expired, wrong type): the gateway's credential, not the client's.
-      throw new GatewayError('NGW_ERR_UPSTREAM_CREDENTIAL_REJECTED', `${where} rejected the gateway's refresh token (${res.statusCode}); rotate the credential`);
+      this.#rejection = new GatewayError('NGW_ERR_UPSTREAM_CREDENTIAL_REJECTED', `${where} rejected the gateway's refresh token (${res.statusCode}); rotate the credential`);
+      this.#rejectedUntilMs = this.#now() + REJECTION_HOLD_MS;
+      throw this.#rejection;
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `${where} answered ${res.statusCode}`);
@@ -116,6 +124,7 @@ class RefreshingCredential implements CredentialProvider {
       throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `${where} answered without an access token at ${this.refresh.accessToken}`);
     }
     const value = `Bearer ${access}`;
+    this.#rejection = undefined;
     this.#cached = value;
     this.#refreshAtMs = this.#refreshTime(access, document);
     return value;

@@ -92,6 +92,9 @@ t.test('a revoked PAT: issued access tokens live until exp, then 502 NGW_ERR_UPS
   t.match(rejected.json, { code: 'NGW_ERR_UPSTREAM_CREDENTIAL_REJECTED', status: 502, detail: /refresh token \(401\)/ });
   t.notOk(rejected.text.includes(pat), 'the problem never echoes the PAT');
   t.equal(sim.refreshCount, 2, 'one failed refresh, no loop');
+  const again = await get(gw.url + ORG);
+  t.equal(again.status, 502, 'still rejected');
+  t.equal(sim.refreshCount, 2, 'a refused refresh token is not retried at once');
 
   const coldGw = await startInProcess(CAPABILITY, { LABEL_STUDIO_API_KEY: pat }, sim.url);
   t.teardown(() => coldGw.gateway.close());
