@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
-import { checkCapabilityFile, CapabilityError, formatProblem } from './capability/index.js';
+import { checkCapabilityFile, CapabilityError, DIALECT_LABELS, formatProblem } from './capability/index.js';
 import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
 import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
 import { startGateway, type RunningGateway } from './gateway.js';
@@ -94,6 +94,7 @@ function runCheck(files: string[]): number {
   let failed = false;
   for (const file of files) {
     const result = checkCapabilityFile(file, { env: process.env, baseUris: parseBaseUris(process.env[ENV.baseUri] ? [process.env[ENV.baseUri] as string] : []) });
+    if (result.dialect !== undefined) process.stdout.write(`${file}: dialect: ${DIALECT_LABELS[result.dialect]}\n`);
     for (const p of result.problems) process.stdout.write(formatProblem(file, p) + '\n');
     const errors = result.problems.filter((p) => p.severity === 'error').length;
     const warnings = result.problems.length - errors;

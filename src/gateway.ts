@@ -39,7 +39,16 @@ export interface RunningGateway {
   readonly mcpUrl: string | undefined;
   /** Inbound API key checks, shared by the REST and MCP adapters. */
   readonly auth: InboundAuth;
+  /** Every REST adapter's server, in capability order (the first is `rest`). */
+  readonly restServers: readonly RestServer[];
   close(): Promise<void>;
+}
+
+/** RestServer is one listening REST adapter. */
+export interface RestServer {
+  readonly namespace: string;
+  readonly app: FastifyInstance;
+  readonly url: string;
 }
 
 /** How often a closing server reaps keep-alive connections that went idle after their last response. */
@@ -103,12 +112,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   const invoker = new Invoker(upstream, [createAuditInterceptor(logger)]);
 
-  let rest: FastifyInstance | undefined;
-  let restUrl: string | undefined;
+  // Every rest adapter gets its own server and port. A --rest-port override moves the first
+  // adapter; port 0 (tests) applies to all, since several adapters cannot share one fixed port.
+  const restServers: RestServer[] = [];
   // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
-  const restAdapter = config.mcpStdio ? undefined : capability.rest[0];
-  if (restAdapter !== undefined) {
-    rest = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
+  for (const [index, restAdapter] of (config.mcpStdio ? [] : capability.rest).entries()) {
+    const app = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.upstreamTimeoutMs + 30_000,
@@ -125,16 +134,19 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       auth,
       corsOrigins: config.corsOrigins ?? [],
     });
-    const port = config.restPort ?? restAdapter.port;
-    await rest.listen({ host: config.host, port });
-    const address = rest.server.address();
+    const port = config.restPort === 0 || (index === 0 && config.restPort !== undefined) ? config.restPort : restAdapter.port;
+    await app.listen({ host: config.host, port });
+    const address = app.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-    restUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
+    restServers.push({ namespace: restAdapter.namespace, app, url });
     logger.info(
-      { adapter: 'rest', namespace: restAdapter.namespace, url: restUrl, routes: restAdapter.routes.map((r) => `${r.method} ${r.path} -> ${r.operation.key}`) },
+      { adapter: 'rest', namespace: restAdapter.namespace, url, routes: restAdapter.routes.map((r) => `${r.method} ${r.path} -> ${r.operation.key}`) },
       'rest adapter listening',
     );
   }
+  const rest = restServers[0]?.app;
+  const restUrl = restServers[0]?.url;
   if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
   else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
   let mcp: McpAdapter | undefined;
@@ -171,11 +183,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     mcp,
     mcpUrl: mcp?.url,
     auth,
+    restServers,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       // Both adapters drain at once, so shutdown is bounded by the slower one, not their sum.
-      await Promise.all([mcp?.close(), rest === undefined ? undefined : closeDraining(rest)]);
+      await Promise.all([mcp?.close(), ...restServers.map((r) => closeDraining(r.app))]);
       await pools.close();
     },
   };

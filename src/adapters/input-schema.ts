@@ -22,7 +22,7 @@ export interface ObjectSchema extends JsonSchema {
 }
 
 /** objectSchemaOf groups the inputs whose source kind is `kind` into one object schema. */
-export function objectSchemaOf(inputs: readonly InputBinding[], kind: 'path' | 'query' | 'header' | 'argument'): ObjectSchema | undefined {
+export function objectSchemaOf(inputs: readonly InputBinding[], kind: 'path' | 'query' | 'header' | 'body-field' | 'argument'): ObjectSchema | undefined {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const input of inputs) {

@@ -3,7 +3,8 @@
  * references, `{{env.X}}` placeholders and base URI overrides, check path
  * templates and routes, and build the frozen route tables adapters serve.
  */
-import { compileOutput } from './jsonpath.js';
+import { compileBody } from './body-template.js';
+import { compileOutput, compileSelect } from './jsonpath.js';
 import type {
   AuthenticationModel,
   BindingModel,
@@ -11,10 +12,12 @@ import type {
   ConsumedOperationModel,
   ConsumesModel,
   ExposedCallModel,
+  ExposedInputModel,
   HintsModel,
   HttpMethod,
   InputParameterModel,
   McpExposeModel,
+  RefreshModel,
   RestExposeModel,
 } from './model.js';
 import type {
@@ -67,19 +70,21 @@ function resolveTemplate(
       out += part;
       continue;
     }
-    if (part.namespace !== 'env') {
-      problems.error(yamlPath, `unknown placeholder namespace "${part.namespace}" in {{${part.namespace}.${part.name}}} (only env is supported)`);
+    // `{{env.X}}` (seed) and `{{X}}` (official, a variable declared in binds) both read the environment.
+    const shown = part.namespace === '' ? `{{${part.name}}}` : `{{${part.namespace}.${part.name}}}`;
+    if (part.namespace !== 'env' && part.namespace !== '') {
+      problems.error(yamlPath, `unknown placeholder namespace "${part.namespace}" in ${shown} (use {{env.NAME}} or a binds variable {{NAME}})`);
       missing = true;
       continue;
     }
     const variable = model.envBinds.get(part.name);
     if (variable === undefined) {
-      problems.warning(yamlPath, `{{env.${part.name}}} is not declared in binds; reading environment variable ${part.name}`);
+      problems.warning(yamlPath, `${shown} is not declared in binds; reading environment variable ${part.name}`);
     }
     const name = variable ?? part.name;
     const value = options.env[name];
     if (value === undefined || value === '') {
-      const message = `environment variable ${name} is not set (needed by {{env.${part.name}}})`;
+      const message = `environment variable ${name} is not set (needed by ${shown})`;
       if (options.mode === 'serve') problems.error(yamlPath, message);
       else problems.warning(yamlPath, message);
       missing = true;
@@ -100,6 +105,7 @@ function compileAuth(
     type: 'none',
     headerName: undefined,
     headerValue: undefined,
+    refresh: undefined,
     queryName: undefined,
     queryValue: undefined,
     parameterName: undefined,
@@ -111,11 +117,12 @@ function compileAuth(
   let headerName = 'authorization';
   let value: string | undefined;
   if (auth.type === 'apikey') {
-    value = resolve(auth.value, 'value');
+    value = resolve(auth.value, auth.valueKey);
     headerName = (auth.key ?? 'authorization').toLowerCase();
   } else if (auth.type === 'bearer') {
-    const token = resolve(auth.value, 'value');
-    value = token === undefined ? undefined : /^\S+\s/.test(token) ? token : `Bearer ${token}`;
+    const token = resolve(auth.value, auth.valueKey);
+    if (auth.refresh !== undefined && token !== undefined) return compileRefresh(auth, auth.refresh, token, problems);
+    value = token === undefined ? undefined : hasScheme(token) ? token : `Bearer ${token}`;
   } else {
     const user = resolve(auth.username, 'username');
     const password = resolve(auth.password, 'password');
@@ -131,10 +138,40 @@ function compileAuth(
     type: auth.type,
     headerName: inQuery ? undefined : headerName,
     headerValue: inQuery ? undefined : value,
+    refresh: undefined,
     queryName: inQuery ? auth.key : undefined,
     queryValue: inQuery ? value : undefined,
     parameterName: (auth.type === 'apikey' ? (auth.key ?? 'authorization') : 'authorization').toLowerCase(),
     secrets,
+  };
+}
+
+/** hasScheme says whether a credential already reads `Scheme value` (`Token abc`, `Bearer eyJ…`). */
+export function hasScheme(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9-]*\s+\S/.test(value);
+}
+
+function compileRefresh(auth: AuthenticationModel, refresh: RefreshModel, credential: string, problems: ProblemList): CompiledAuth {
+  if (CONTROL_CHARS.test(credential)) {
+    problems.error(`${auth.yamlPath}.${auth.valueKey}`, 'the resolved credential contains control characters (CR, LF or NUL)');
+  }
+  return {
+    type: 'bearer',
+    headerName: 'authorization',
+    headerValue: undefined,
+    refresh: {
+      path: refresh.path,
+      requestField: refresh.requestField,
+      accessToken: refresh.accessToken,
+      expiresIn: refresh.expiresIn,
+      when: refresh.when,
+      fallbackScheme: refresh.fallbackScheme,
+      credential,
+    },
+    queryName: undefined,
+    queryValue: undefined,
+    parameterName: 'authorization',
+    secrets: [credential, `${refresh.fallbackScheme} ${credential}`, `Bearer ${credential}`],
   };
 }
 
@@ -265,6 +302,12 @@ function compileConsumes(
       const bodies = op.inputParameters.filter((p) => p.in === 'body');
       if (bodies.length > 1) problems.error(op.yamlPath, 'an operation takes at most one body parameter');
       const parameters = op.inputParameters.filter((p) => !isCredentialParameter(p, auth));
+      const fixedValues = new Map<string, string>();
+      for (const p of parameters) {
+        if (p.value === undefined) continue;
+        const resolved = resolveTemplate(p.value, `${p.yamlPath}.value`, model, options, problems);
+        if (resolved !== undefined) fixedValues.set(p.name, resolved);
+      }
       operations.set(key, {
         key,
         name: op.name,
@@ -278,6 +321,8 @@ function compileConsumes(
         outputParameters: op.outputParameters,
         timeoutMs: op.timeoutMs,
         resilience: op.resilience,
+        body: op.body === undefined ? undefined : compileBody(op.body),
+        fixedValues,
         hints: mergeHints(methodHints(op.method), declaredHints(model, key)),
       });
     }
@@ -323,6 +368,11 @@ function bindInputs(
   }
   const inputs: InputBinding[] = [];
   for (const parameter of op.parameters) {
+    const fixed = op.fixedValues.get(parameter.name);
+    if (fixed !== undefined) {
+      inputs.push({ parameter, source: { kind: 'const', value: fixed } });
+      continue;
+    }
     const binding: BindingModel | undefined = call.with.get(parameter.name);
     if (binding?.kind === 'const') {
       inputs.push({ parameter, source: { kind: 'const', value: binding.value } });
@@ -356,6 +406,42 @@ function callBase(call: ExposedCallModel, op: CompiledOperation, inputs: InputBi
     outputParameters,
     extensions: call.extensions,
     yamlPath: call.yamlPath,
+  };
+}
+
+/** sameParamName treats `project-pk`, `project_pk` and `project.pk` as one name (the generator mixes them). */
+function sameParamName(a: string, b: string): boolean {
+  return a.replace(/[-.]/g, '_') === b.replace(/[-.]/g, '_');
+}
+
+function findPathParam(params: readonly string[], name: string): string | undefined {
+  return params.includes(name) ? name : params.find((p) => sameParamName(p, name));
+}
+
+/**
+ * routerSafeNames maps path parameter names to names find-my-way can route:
+ * it ends a parameter at `-` or `.`, so `{project-pk}` is served as `:project_pk`.
+ */
+function routerSafeNames(params: readonly string[]): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const p of params) {
+    const base = p.replace(/[^A-Za-z0-9_]/g, '_');
+    let candidate = base;
+    for (let n = 2; taken.has(candidate); n++) candidate = `${base}_${n}`;
+    taken.add(candidate);
+    names.set(p, candidate);
+  }
+  return names;
+}
+
+/** withExposedDeclaration lets an official exposed input's type, required and description drive validation. */
+function withExposedDeclaration(parameter: InputParameterModel, exposed: ExposedInputModel): InputParameterModel {
+  return {
+    ...parameter,
+    type: exposed.type,
+    required: exposed.in === 'path' ? true : (exposed.required ?? parameter.required),
+    description: exposed.description ?? parameter.description,
   };
 }
 
@@ -420,33 +506,51 @@ function compileRest(
     seen.set(key, call.yamlPath);
     const op = resolveCall(call, operations, problems);
     if (op === undefined) continue;
-    const pathParams = new Set(parsed.params);
+    const safe = routerSafeNames(parsed.params);
     const used = new Set<string>();
-    const inputs = bindInputs(
+    const declared = new Map<string, ExposedInputModel>();
+    const bound = bindInputs(
       call,
       op,
       ['rest', expose.namespace],
       (parameter, name, yamlPath) => {
-        if (pathParams.has(name)) {
-          used.add(name);
-          return { kind: 'path', name };
+        const exposed = call.inputParameters.find((i) => i.name === name);
+        if (exposed !== undefined) declared.set(parameter.name, exposed);
+        const pathParam = findPathParam(parsed.params, name);
+        if (pathParam !== undefined && (exposed?.in === undefined || exposed.in === 'path')) {
+          if (pathParam !== name) problems.warning(yamlPath, `rest.${name} refers to the path parameter {${pathParam}} of "${call.path}" (names differ only by "-", "_" or ".")`);
+          used.add(pathParam);
+          return { kind: 'path', name: safe.get(pathParam) ?? pathParam };
         }
-        if (parameter.in === 'path') {
+        if (parameter.in === 'path' && exposed?.in === undefined) {
           problems.error(yamlPath, `path parameter "${parameter.name}" of ${op.key} is bound to rest.${name}, which is not a parameter of the exposed path "${call.path}"`);
           return undefined;
         }
-        return { kind: parameter.in, name: parameter.in === 'header' ? name.toLowerCase() : name };
+        const location = exposed?.in ?? (parameter.in === 'template' ? 'query' : parameter.in);
+        if (location === 'path') {
+          problems.error(exposed?.yamlPath ?? yamlPath, `"${name}" is declared in: path but "${call.path}" has no {${name}}`);
+          return undefined;
+        }
+        // An official exposed input `in: body` is one field of the client's JSON body.
+        if (location === 'body' && exposed?.value !== undefined) return { kind: 'body-path', name, select: compileSelect(exposed.value) };
+        if (location === 'body' && exposed !== undefined) return { kind: 'body-field', name };
+        return { kind: location, name: location === 'header' ? name.toLowerCase() : name };
       },
       problems,
     );
+    const inputs = bound.map((b) => {
+      const exposed = declared.get(b.parameter.name);
+      return exposed === undefined ? b : { ...b, parameter: withExposedDeclaration(b.parameter, exposed) };
+    });
     for (const name of parsed.params) {
       if (!used.has(name)) problems.error(resourcePath, `path template parameter {${name}} of "${call.path}" is not bound by any with: rest.${name}`);
     }
+    const routerSegments = parsed.segments.map((seg) => ('param' in seg ? { param: safe.get(seg.param) ?? seg.param } : seg));
     routes.push({
       ...callBase(call, op, inputs),
       method: call.method,
       path: call.path,
-      url: toRouterPath(parsed.segments),
+      url: toRouterPath(routerSegments),
       operationId: operationIdFor(model, op, call.method, call.name || call.resourceName, operationIds),
       resourceName: call.resourceName,
       resourceDescription: call.resourceDescription,
@@ -466,7 +570,10 @@ function compileMcp(expose: McpExposeModel, operations: ReadonlyMap<string, Comp
     names.add(call.name);
     const op = resolveCall(call, operations, problems);
     if (op === undefined) continue;
-    const inputs = bindInputs(call, op, ['tools', expose.namespace], (_parameter, name) => ({ kind: 'argument', name }), problems);
+    const inputs = bindInputs(call, op, ['tools', expose.namespace], (_parameter, name) => ({ kind: 'argument', name }), problems).map((b) => {
+      const exposed = b.source.kind === 'argument' ? call.inputParameters.find((i) => i.name === (b.source as { name: string }).name) : undefined;
+      return exposed === undefined ? b : { ...b, parameter: withExposedDeclaration(b.parameter, exposed) };
+    });
     tools.push({ ...callBase(call, op, inputs), title: call.title, hints: mergeHints(methodHints(op.method), call.hints) });
   }
   return {

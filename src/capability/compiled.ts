@@ -2,6 +2,8 @@
  * The compiled capability: plain, frozen route tables built once at boot.
  * Adapters only read these; nothing here is rebuilt per request.
  */
+import type { JSONValue } from 'json-p3';
+import type { CompiledBody } from './body-template.js';
 import type { CompiledOutput } from './jsonpath.js';
 import type {
   CapabilityModel,
@@ -10,15 +12,27 @@ import type {
   InputParameterModel,
   OperationResilienceModel,
   OutputParameterModel,
+  RefreshModel,
 } from './model.js';
 import type { PathSegment } from './templates.js';
+
+/**
+ * CompiledRefresh is a refresh-token exchange (the `refresh:` extension), resolved.
+ * The credential provider in src/upstream decides at boot whether the token is exchanged.
+ */
+export interface CompiledRefresh extends Omit<RefreshModel, 'yamlPath'> {
+  /** The resolved credential (a secret): a refresh token, a legacy key, or a full `Scheme value`. */
+  readonly credential: string;
+}
 
 /** CompiledAuth is the credential to inject, fully resolved. */
 export interface CompiledAuth {
   readonly type: 'apikey' | 'bearer' | 'basic' | 'none';
   /** Lower-cased header name, when the credential goes in a header. */
   readonly headerName: string | undefined;
+  /** The static header value; undefined when `refresh` is set (the credential provider computes it). */
   readonly headerValue: string | undefined;
+  readonly refresh: CompiledRefresh | undefined;
   /** Query parameter name and value, when the credential goes in the query string. */
   readonly queryName: string | undefined;
   readonly queryValue: string | undefined;
@@ -55,14 +69,20 @@ export interface CompiledOperation {
   readonly timeoutMs: number | undefined;
   /** Per-operation retry and spacing overrides (`x-resilience`), when declared. */
   readonly resilience?: OperationResilienceModel | undefined;
+  /** Official dialect: the body template, when the operation declares `body`. */
+  readonly body: CompiledBody | undefined;
+  /** Parameters with a fixed `value` (resolved at boot), never asked of clients. */
+  readonly fixedValues: ReadonlyMap<string, string>;
   /** Hints merged from the exposures that call this operation and the method's semantics. */
   readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
 }
 
 /** Where a consumed parameter's value comes from at request time. */
 export type InputSource =
-  | { readonly kind: 'path' | 'query' | 'header' | 'body' | 'argument'; readonly name: string }
-  | { readonly kind: 'const'; readonly value: unknown };
+  | { readonly kind: 'path' | 'query' | 'header' | 'body' | 'body-field' | 'argument'; readonly name: string }
+  | { readonly kind: 'const'; readonly value: unknown }
+  /** A value selected from the client's JSON body by an official exposed input's `value` JSONPath. */
+  | { readonly kind: 'body-path'; readonly name: string; readonly select: (body: JSONValue) => JSONValue | undefined };
 
 /** InputBinding pairs a consumed parameter with its source. */
 export interface InputBinding {
@@ -87,7 +107,7 @@ export interface CompiledRestRoute extends CompiledCall {
   readonly method: HttpMethod;
   /** The capability's path (`/v1/api/organizations/{id}`). */
   readonly path: string;
-  /** The router's path (`/v1/api/organizations/:id`). */
+  /** The router's path (`/v1/api/organizations/:id`); parameter names are made router-safe (`{project-pk}` → `:project_pk`). */
   readonly url: string;
   readonly operationId: string;
   readonly resourceName: string;

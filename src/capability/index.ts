@@ -3,6 +3,7 @@
  */
 import { compileCapability, type CompileOptions } from './compile.js';
 import type { CompiledCapability } from './compiled.js';
+import { checkDialect, type Dialect } from './dialect.js';
 import { readCapabilityFile, parseCapabilityText, type SourceFile } from './load.js';
 import { parseCapability } from './parse.js';
 import { CapabilityError, ProblemList, type CapabilityProblem } from './problems.js';
@@ -13,15 +14,18 @@ export interface CheckResult {
   readonly ok: boolean;
   readonly problems: readonly CapabilityProblem[];
   readonly compiled: CompiledCapability | undefined;
+  /** The dialect the document was recognised as. */
+  readonly dialect: Dialect | undefined;
 }
 
 function run(source: SourceFile, options: CompileOptions): CheckResult {
   const problems = new ProblemList();
+  const dialect = checkDialect(source.value, problems);
   const model = parseCapability(source.file, source.value, problems);
   const compiled = model === undefined ? undefined : compileCapability(model, options, problems);
   for (const p of problems.items) p.line ??= source.lineOf(p.path);
   const sorted = problems.items.slice().sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  return { file: source.file, ok: !problems.hasErrors(), problems: sorted, compiled };
+  return { file: source.file, ok: !problems.hasErrors(), problems: sorted, compiled, dialect };
 }
 
 /** checkCapabilityFile validates a file without throwing; unset env variables are warnings. */
@@ -29,7 +33,7 @@ export function checkCapabilityFile(file: string, options: Omit<CompileOptions, 
   try {
     return run(readCapabilityFile(file), { ...options, mode: 'check' });
   } catch (err) {
-    if (err instanceof CapabilityError) return { file, ok: false, problems: err.problems, compiled: undefined };
+    if (err instanceof CapabilityError) return { file, ok: false, problems: err.problems, compiled: undefined, dialect: undefined };
     throw err;
   }
 }
@@ -50,5 +54,6 @@ function finish(result: CheckResult): { capability: CompiledCapability; warnings
 }
 
 export { CapabilityError, formatProblem } from './problems.js';
+export { DIALECT_LABELS, type Dialect } from './dialect.js';
 export type { CapabilityProblem } from './problems.js';
 export type * from './compiled.js';

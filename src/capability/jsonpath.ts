@@ -99,3 +99,9 @@ export function compileOutput(params: readonly OutputParameterModel[]): Compiled
   }
   return { identity: false, map: compileProperties(params) };
 }
+
+/** compileSelect returns a selector of the first node a JSONPath matches (undefined when none). */
+export function compileSelect(expression: string): (document: JSONValue) => JSONValue | undefined {
+  const query = compile(expression);
+  return (document) => query.query(document).nodes[0]?.value;
+}

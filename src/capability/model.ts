@@ -8,8 +8,15 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** HttpMethod is one of HTTP_METHODS. */
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-/** Where a consumed input parameter goes in the upstream request. */
-export type ParamLocation = 'path' | 'query' | 'header' | 'body';
+/** RAW_FORMATS are the `outputRawFormat` values the gateway reads (`text` passes through unparsed). */
+export const RAW_FORMATS = ['json', 'text', 'xml', 'csv', 'tsv', 'psv', 'yaml'] as const;
+
+/**
+ * Where a consumed input parameter goes in the upstream request. `template`
+ * parameters are the official dialect's `{{name}}` placeholders of a `body`
+ * template that no inputParameter declares: they only feed the template.
+ */
+export type ParamLocation = 'path' | 'query' | 'header' | 'body' | 'template';
 /** Scalar and structured parameter types of the seed dialect. */
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
 
@@ -25,6 +32,31 @@ export interface InputParameterModel {
   readonly description: string | undefined;
   /** Extension: a JSON Schema refining `type` (e.g. a body's fields). */
   readonly schema: JsonSchema | undefined;
+  /** Official dialect: a fixed value (may contain `{{BIND}}` placeholders); the client never supplies it. */
+  readonly value: string | undefined;
+  readonly yamlPath: string;
+}
+
+/** ExposedInputModel is an official-dialect exposed input (`inputParameters` of a REST operation or MCP tool). */
+export interface ExposedInputModel {
+  readonly name: string;
+  /** REST only: where the client sends it (`body` means a field of the JSON body). */
+  readonly in: 'path' | 'query' | 'header' | 'body' | undefined;
+  readonly type: ParamType;
+  readonly required: boolean | undefined;
+  readonly description: string | undefined;
+  /** REST `in: body`: a JSONPath selecting the value inside the client's body (`$.user.id`), already normalized. */
+  readonly value: string | undefined;
+  readonly yamlPath: string;
+}
+
+/** BodyTemplateModel is a consumed operation's `body`: JSON data or text with `{{name}}` placeholders. */
+export interface BodyTemplateModel {
+  readonly kind: 'json' | 'text';
+  /** A string template, or (json) structured data whose string leaves are templates. */
+  readonly data: unknown;
+  /** Placeholder names the template uses. */
+  readonly placeholders: readonly string[];
   readonly yamlPath: string;
 }
 
@@ -41,6 +73,26 @@ export interface OutputParameterModel {
   readonly yamlPath: string;
 }
 
+/**
+ * RefreshModel is the gateway's `refresh:` extension of bearer authentication:
+ * exchange a long-lived refresh token for short-lived access tokens.
+ */
+export interface RefreshModel {
+  /** Path of the exchange endpoint on the same upstream (`/api/token/refresh/`). */
+  readonly path: string;
+  /** JSON field of the request body that carries the refresh token (`refresh`). */
+  readonly requestField: string;
+  /** JSONPath of the access token in the response (`$.access`). */
+  readonly accessToken: string;
+  /** JSONPath of a lifetime in seconds in the response, when the access token is not a JWT with `exp`. */
+  readonly expiresIn: string | undefined;
+  /** `jwt-refresh`: exchange only JWTs whose payload says `token_type: refresh`; `always`: exchange any value. */
+  readonly when: 'jwt-refresh' | 'always';
+  /** Scheme for values that are not exchanged and carry no scheme of their own (`Token`); default `Bearer`. */
+  readonly fallbackScheme: string;
+  readonly yamlPath: string;
+}
+
 /** AuthenticationModel is a consumes entry's `authentication` block. */
 export interface AuthenticationModel {
   readonly type: 'apikey' | 'bearer' | 'basic' | 'none';
@@ -48,9 +100,13 @@ export interface AuthenticationModel {
   readonly key: string | undefined;
   /** apikey/bearer: the credential template, may contain `{{env.X}}`. */
   readonly value: string | undefined;
+  /** The key `value` was read from (`value`, or the official dialect's `token` for bearer). */
+  readonly valueKey: 'value' | 'token';
   readonly placement: 'header' | 'query';
   readonly username: string | undefined;
   readonly password: string | undefined;
+  /** Extension: refresh-token exchange (bearer only). */
+  readonly refresh: RefreshModel | undefined;
   readonly yamlPath: string;
 }
 
@@ -67,6 +123,7 @@ export interface ConsumedOperationModel {
   readonly timeoutMs: number | undefined;
   /** The `x-resilience` extension: retry and spacing overrides for this operation. */
   readonly resilience: OperationResilienceModel | undefined;
+  readonly body: BodyTemplateModel | undefined;
   readonly yamlPath: string;
 }
 
@@ -111,6 +168,8 @@ export interface ExposedCallModel {
   readonly call: string;
   readonly with: ReadonlyMap<string, BindingModel>;
   readonly outputParameters: readonly OutputParameterModel[];
+  /** Official dialect: declared exposed inputs (types, locations, descriptions). */
+  readonly inputParameters: readonly ExposedInputModel[];
   readonly hints: HintsModel;
   /** Unrecognised keys kept for extensions (e.g. `x-seat-guard`). */
   readonly extensions: Readonly<Record<string, unknown>>;

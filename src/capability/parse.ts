@@ -7,10 +7,13 @@ import { checkJsonPath, normalizeJsonPath } from './jsonpath.js';
 import { checkJsonSchema } from './json-schema.js';
 import {
   HTTP_METHODS,
+  RAW_FORMATS,
   type AuthenticationModel,
   type BindingModel,
   type CapabilityModel,
+  type BodyTemplateModel,
   type ConsumedOperationModel,
+  type ExposedInputModel,
   type ConsumesModel,
   type ContactModel,
   type ExposeModel,
@@ -23,19 +26,20 @@ import {
   type OutputParameterModel,
   type ParamLocation,
   type ParamType,
+  type RefreshModel,
   type RestOperationModel,
 } from './model.js';
 import type { ProblemList } from './problems.js';
 
 type Obj = { readonly [key: string]: unknown };
 
-const TOP_LEVEL_KEYS = new Set(['naftiko', 'info', 'binds', 'capability']);
+const TOP_LEVEL_KEYS = new Set(['naftiko', 'info', 'binds', 'capability', 'ikanos']);
 const PARAM_LOCATIONS: readonly ParamLocation[] = ['path', 'query', 'header', 'body'];
 const PARAM_TYPES: readonly ParamType[] = ['string', 'integer', 'number', 'boolean', 'object', 'array'];
 const AUTH_TYPES = ['apikey', 'bearer', 'basic', 'none'] as const;
 /** `rest.id`, `tools.body`, `my-namespace.user_id`: a reference to an adapter input. */
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_.-]*)$/;
-const EXPOSED_KNOWN_KEYS = new Set(['name', 'description', 'call', 'with', 'outputParameters', 'hints', 'method', 'title', 'inputParameters']);
+const EXPOSED_KNOWN_KEYS = new Set(['name', 'description', 'call', 'with', 'outputParameters', 'hints', 'method', 'title', 'label', 'inputParameters']);
 
 function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -46,7 +50,7 @@ class Reader {
   constructor(
     readonly value: Obj,
     readonly path: string,
-    private readonly problems: ProblemList,
+    readonly problems: ProblemList,
   ) {}
 
   at(key: string): string {
@@ -115,6 +119,7 @@ class Reader {
       if (required) this.problems.error(this.at(key), 'is required');
       return [];
     }
+    if (isObj(v)) return this.namedMap(key, v);
     if (!Array.isArray(v)) {
       this.problems.error(this.at(key), `must be a list, got ${describe(v)}`);
       return [];
@@ -125,6 +130,17 @@ class Reader {
       if (isObj(item)) readers.push(new Reader(item, path, this.problems));
       else this.problems.error(path, `must be a mapping, got ${describe(item)}`);
     });
+    return readers;
+  }
+
+  /** namedMap reads the keyed form (`resources: { ships: {...} }`) as a list whose `name` is each key. */
+  private namedMap(key: string, map: Obj): Reader[] {
+    const readers: Reader[] = [];
+    for (const [name, item] of Object.entries(map)) {
+      const path = `${this.at(key)}.${name}`;
+      if (isObj(item)) readers.push(new Reader(item['name'] === undefined ? { name, ...item } : item, path, this.problems));
+      else this.problems.error(path, `must be a mapping, got ${describe(item)}`);
+    }
     return readers;
   }
 
@@ -174,15 +190,23 @@ function parseContact(info: Reader | undefined): ContactModel | undefined {
   return { name: contact.string('name', false), url: contact.string('url', false), email: contact.string('email', false) };
 }
 
-function parseBinds(root: Reader): Map<string, string> {
+/**
+ * parseBinds maps each bound variable to the environment variable holding it.
+ * The seed binds namespace `env`; the official dialect binds any namespace and
+ * may name a `location` (a file or vault), which the gateway reads from the
+ * environment instead, with a warning.
+ */
+function parseBinds(root: Reader, problems: ProblemList): Map<string, string> {
   const binds = new Map<string, string>();
-  for (const bind of root.list('binds', false)) {
-    const namespace = bind.string('namespace', true);
-    if (namespace !== 'env') continue;
+  const capability = root.object('capability', false);
+  for (const bind of [...root.list('binds', false), ...(capability?.list('binds', false) ?? [])]) {
+    bind.string('namespace', true);
+    const location = bind.string('location', false);
+    if (location !== undefined) problems.warning(bind.at('location'), `bind locations are not read; each key is read from the environment variable of the same name`);
     const keys = bind.object('keys', false);
     if (keys === undefined) continue;
     for (const [name, target] of Object.entries(keys.value)) {
-      if (typeof target === 'string' && target !== '') binds.set(name, target);
+      if (typeof target === 'string' && target !== '') binds.set(name, location === undefined ? target : name);
       else keys.string(name, true); // reports the bad value
     }
   }
@@ -216,24 +240,61 @@ function parseInputParameter(r: Reader, problems: ProblemList): InputParameterMo
     required: location === 'path' ? true : (r.boolean('required') ?? false),
     description: r.string('description', false),
     schema: parseSchema(r, problems),
+    value: r.string('value', false),
     yamlPath: r.path,
   };
 }
 
-function parseMapping(r: Reader, key: 'mapping' | 'value', problems: ProblemList): string | undefined {
-  const raw = r.string(key, false);
-  if (raw === undefined) return undefined;
-  const expression = normalizeJsonPath(raw);
-  const error = checkJsonPath(expression);
-  if (error !== undefined) {
-    problems.error(r.at(key), `invalid JSONPath "${raw}": ${error}`);
+const EXPOSED_LOCATIONS = ['path', 'query', 'header', 'body'] as const;
+
+function parseExposedInputs(r: Reader): ExposedInputModel[] {
+  const inputs: ExposedInputModel[] = [];
+  for (const p of r.list('inputParameters', false)) {
+    const name = p.string('name', true);
+    const location = p.value['in'] === undefined ? undefined : p.oneOf('in', EXPOSED_LOCATIONS, undefined, lower);
+    const type = p.oneOf('type', PARAM_TYPES, 'string', lower) ?? 'string';
+    const value = location === 'body' && typeof p.value['value'] === 'string' && p.value['value'].trim().startsWith('$') ? parseJsonPathField(p, 'value', false, r.problems) : undefined;
+    if (name === undefined) continue;
+    inputs.push({ name, in: location, type, required: p.boolean('required'), description: p.string('description', false), value, yamlPath: p.path });
+  }
+  return inputs;
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
+
+function collectPlaceholders(data: unknown, into: Set<string>): void {
+  if (typeof data === 'string') for (const m of data.matchAll(PLACEHOLDER)) into.add(m[1] as string);
+  else if (Array.isArray(data)) for (const item of data) collectPlaceholders(item, into);
+  else if (isObj(data)) for (const item of Object.values(data)) collectPlaceholders(item, into);
+}
+
+/** parseBody reads a consumed operation's `body`: a raw string (JSON by default) or `{ type, data }`. */
+function parseBody(r: Reader): BodyTemplateModel | undefined {
+  const raw = r.value['body'];
+  if (raw === undefined || raw === null) return undefined;
+  let kind: 'json' | 'text' = 'json';
+  let data: unknown = raw;
+  if (isObj(raw)) {
+    const body = new Reader(raw, r.at('body'), r.problems);
+    const type = body.oneOf('type', ['json', 'text', 'xml'] as const, undefined, lower);
+    if (type === undefined) return undefined;
+    kind = type === 'json' ? 'json' : 'text';
+    data = raw['data'];
+    if (data === undefined) {
+      body.string('data', true);
+      return undefined;
+    }
+  } else if (typeof raw !== 'string') {
+    r.string('body', false); // reports the wrong type
     return undefined;
   }
-  return expression;
+  const placeholders = new Set<string>();
+  collectPlaceholders(data, placeholders);
+  return { kind, data, placeholders: [...placeholders], yamlPath: r.at('body') };
 }
 
 function parseOutputParameter(r: Reader, problems: ProblemList): OutputParameterModel {
-  const mapping = parseMapping(r, 'mapping', problems) ?? parseMapping(r, 'value', problems);
+  const mapping = parseJsonPathField(r, 'mapping', false, problems) ?? parseJsonPathField(r, 'value', false, problems);
   const properties: OutputParameterModel[] = [];
   const rawProps = r.value['properties'];
   if (Array.isArray(rawProps)) {
@@ -275,44 +336,96 @@ function parseOutputParameters(r: Reader, problems: ProblemList): OutputParamete
   return params;
 }
 
-function parseAuthentication(r: Reader): AuthenticationModel | undefined {
+function parseRefresh(r: Reader, problems: ProblemList): RefreshModel | undefined {
+  const path = r.string('path', true);
+  const accessToken = parseJsonPathField(r, 'accessToken', true, problems);
+  const expiresIn = parseJsonPathField(r, 'expiresIn', false, problems);
+  const when = r.oneOf('when', ['jwt-refresh', 'always'] as const, 'jwt-refresh', lower) ?? 'jwt-refresh';
+  const fallbackScheme = r.string('fallbackScheme', false) ?? 'Bearer';
+  if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(fallbackScheme)) problems.error(r.at('fallbackScheme'), `must be an HTTP auth scheme such as Token or Bearer, got "${fallbackScheme}"`);
+  if (path !== undefined && !path.startsWith('/')) problems.error(r.at('path'), `must start with "/", got "${path}"`);
+  if (path === undefined || accessToken === undefined) return undefined;
+  return { path, requestField: r.string('requestField', false) ?? 'refresh', accessToken, expiresIn, when, fallbackScheme, yamlPath: r.path };
+}
+
+function parseJsonPathField(r: Reader, key: string, required: boolean, problems: ProblemList): string | undefined {
+  const raw = r.string(key, required);
+  if (raw === undefined) return undefined;
+  const expression = normalizeJsonPath(raw);
+  const error = checkJsonPath(expression);
+  if (error === undefined) return expression;
+  problems.error(r.at(key), `invalid JSONPath "${raw}": ${error}`);
+  return undefined;
+}
+
+function parseAuthentication(r: Reader, problems: ProblemList): AuthenticationModel | undefined {
   const type = r.oneOf('type', AUTH_TYPES, undefined, lower);
   if (type === undefined) return undefined;
   const placement = r.oneOf('placement', ['header', 'query'] as const, 'header', lower) ?? 'header';
+  const refreshReader = r.object('refresh', false);
   const auth: AuthenticationModel = {
     type,
     key: r.string('key', type === 'apikey'),
     value: r.string('value', false) ?? r.string('token', false),
+    valueKey: r.value['value'] === undefined && r.value['token'] !== undefined ? 'token' : 'value',
     placement,
     username: r.string('username', type === 'basic'),
     password: r.string('password', type === 'basic'),
+    refresh: refreshReader === undefined ? undefined : parseRefresh(refreshReader, problems),
     yamlPath: r.path,
   };
+  if (refreshReader !== undefined && type !== 'bearer') problems.error(refreshReader.path, 'refresh: applies to type: bearer only');
   if ((type === 'apikey' || type === 'bearer') && auth.value === undefined) {
     r.string('value', true);
   }
   return auth;
 }
 
+function parseInputParameters(r: Reader, problems: ProblemList): InputParameterModel[] {
+  const params: InputParameterModel[] = [];
+  for (const p of r.list('inputParameters', false)) {
+    const param = parseInputParameter(p, problems);
+    if (param !== undefined) params.push(param);
+  }
+  return params;
+}
+
+/** mergeParameters lets an operation's parameters override its resource's and consumes' of the same name and place. */
+function mergeParameters(outer: readonly InputParameterModel[], inner: readonly InputParameterModel[]): InputParameterModel[] {
+  const merged = outer.filter((o) => !inner.some((i) => i.name === o.name && i.in === o.in));
+  return [...merged, ...inner];
+}
+
 function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefined {
+  if (r.value['import'] !== undefined || r.value['location'] !== undefined) {
+    problems.error(r.path, `imported consumes (import: ${String(r.value['import'])}, location: ${String(r.value['location'])}) are not supported; inline the consumes entry`);
+    return undefined;
+  }
   const type = r.oneOf('type', ['http'] as const, undefined, lower);
   const namespace = r.string('namespace', true);
   const baseUri = r.string('baseUri', true);
   const authReader = r.object('authentication', false);
   const operations: ConsumedOperationModel[] = [];
+  const shared = parseInputParameters(r, problems);
   for (const resource of r.list('resources', true)) {
     const resourceName = resource.string('name', false) ?? resource.path;
-    const path = resource.string('path', true);
+    let path = resource.string('path', true);
+    if (path !== undefined && !path.startsWith('/')) {
+      problems.warning(resource.at('path'), `consumed path "${path}" does not start with "/"; using "/${path}"`);
+      path = `/${path}`;
+    }
+    const resourceShared = mergeParameters(shared, parseInputParameters(resource, problems));
     for (const op of resource.list('operations', true)) {
       const name = op.string('name', true);
-      const method = op.oneOf('method', HTTP_METHODS, undefined, upper);
-      const inputParameters: InputParameterModel[] = [];
-      for (const p of op.list('inputParameters', false)) {
-        const param = parseInputParameter(p, problems);
-        if (param !== undefined) inputParameters.push(param);
+      const method = op.oneOf('method', HTTP_METHODS, 'GET', upper);
+      const body = parseBody(op);
+      const inputParameters = mergeParameters(resourceShared, parseInputParameters(op, problems));
+      for (const placeholder of body?.placeholders ?? []) {
+        if (inputParameters.some((p) => p.name === placeholder)) continue;
+        inputParameters.push({ name: placeholder, in: 'template', type: 'string', required: false, description: undefined, schema: undefined, value: undefined, yamlPath: body?.yamlPath ?? op.path });
       }
       const outputParameters = parseOutputParameters(op, problems);
-      const outputRawFormat = op.string('outputRawFormat', false) ?? 'json';
+      const outputRawFormat = op.oneOf('outputRawFormat', RAW_FORMATS, 'json', lower) ?? 'json';
       const timeoutMs = op.integer('timeoutMs', 1, 3_600_000, false);
       const resilience = parseResilience(op);
       if (name === undefined || method === undefined || path === undefined) continue;
@@ -327,6 +440,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
         outputRawFormat: lower(outputRawFormat),
         timeoutMs,
         resilience,
+        body,
         yamlPath: op.path,
       });
     }
@@ -337,7 +451,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
     type,
     baseUri,
     description: r.string('description', false),
-    authentication: authReader === undefined ? undefined : parseAuthentication(authReader),
+    authentication: authReader === undefined ? undefined : parseAuthentication(authReader, problems),
     operations,
     yamlPath: r.path,
   };
@@ -391,13 +505,22 @@ function parseExposedCall(r: Reader, problems: ProblemList, nameRequired: boolea
     call: r.string('call', true) ?? '',
     with: parseWith(r),
     outputParameters: parseOutputParameters(r, problems),
+    inputParameters: parseExposedInputs(r),
     hints: parseHints(r),
     extensions: extensionsOf(r),
     yamlPath: r.path,
   };
 }
 
+/** Official exposes types the gateway does not serve: loaded with a warning, not an error. */
+const UNSERVED_EXPOSES = new Set(['skill', 'control']);
+
 function parseExpose(r: Reader, problems: ProblemList): ExposeModel | undefined {
+  const rawType = r.value['type'];
+  if (typeof rawType === 'string' && UNSERVED_EXPOSES.has(rawType.trim().toLowerCase())) {
+    problems.warning(r.at('type'), `exposes type "${rawType}" is not served by naftiko-gateway (ignored)`);
+    return undefined;
+  }
   const type = r.oneOf('type', ['rest', 'mcp'] as const, undefined, lower);
   const namespace = r.string('namespace', false) ?? type ?? '';
   const transport = r.oneOf('transport', ['http', 'stdio'] as const, 'http', lower) ?? 'http';
@@ -410,11 +533,13 @@ function parseExpose(r: Reader, problems: ProblemList): ExposeModel | undefined 
       const path = resource.string('path', true);
       const resourceName = resource.string('name', false) ?? '';
       const resourceDescription = resource.string('description', false);
+      const resourceInputs = parseExposedInputs(resource);
       for (const op of resource.list('operations', true)) {
-        const method = op.oneOf('method', HTTP_METHODS, undefined, upper);
+        const method = op.oneOf('method', HTTP_METHODS, 'GET', upper);
         const call = parseExposedCall(op, problems, false);
         if (path === undefined || method === undefined) continue;
-        operations.push({ ...call, method, path, resourceName, resourceDescription });
+        const inputParameters = [...resourceInputs.filter((i) => !call.inputParameters.some((c) => c.name === i.name)), ...call.inputParameters];
+        operations.push({ ...call, inputParameters, method, path, resourceName, resourceDescription });
       }
     }
     return { type, namespace, port: port ?? 0, address, description, operations, yamlPath: r.path };
@@ -452,7 +577,7 @@ export function parseCapability(file: string, value: unknown, problems: ProblemL
     const parsed = parseExpose(e, problems);
     if (parsed !== undefined) exposes.push(parsed);
   }
-  return { file, naftiko, info: parseInfo(root), envBinds: parseBinds(root), consumes, exposes };
+  return { file, naftiko, info: parseInfo(root), envBinds: parseBinds(root, problems), consumes, exposes };
 }
 
 /** RootReader reports top-level keys without a leading dot. */

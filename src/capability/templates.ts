@@ -47,7 +47,7 @@ export function parsePathTemplate(path: string): ParsedPath {
   return { ok: true, segments, params };
 }
 
-/** TemplatePart is a literal string or a `{{namespace.name}}` reference. */
+/** TemplatePart is a literal string or a `{{namespace.name}}` reference (namespace '' for the official `{{NAME}}`). */
 export type TemplatePart = string | { readonly namespace: string; readonly name: string };
 
 /** ParsedTemplate is a value template, or the reason it is broken. */
@@ -56,6 +56,7 @@ export type ParsedTemplate =
   | { readonly ok: false; readonly reason: string };
 
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_.-]*)$/;
+const BARE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** parseValueTemplate splits `Token {{env.KEY}}` into literal and reference parts. */
 export function parseValueTemplate(text: string): ParsedTemplate {
@@ -72,10 +73,9 @@ export function parseValueTemplate(text: string): ParsedTemplate {
     if (end === -1) return { ok: false, reason: `unterminated placeholder "{{" at offset ${start}` };
     const inner = text.slice(start + 2, end).trim();
     const match = REFERENCE.exec(inner);
-    if (match === null) {
-      return { ok: false, reason: `placeholder "{{${inner}}}" is not of the form {{namespace.NAME}}` };
-    }
-    parts.push({ namespace: match[1] as string, name: match[2] as string });
+    if (match !== null) parts.push({ namespace: match[1] as string, name: match[2] as string });
+    else if (BARE_NAME.test(inner)) parts.push({ namespace: '', name: inner });
+    else return { ok: false, reason: `placeholder "{{${inner}}}" is not of the form {{NAME}} or {{namespace.NAME}}` };
     i = end + 2;
   }
   return { ok: true, parts };

@@ -30,6 +30,13 @@ export const REDACT_PATHS = [
   'query',
   '*.query',
   'req.query',
+  // Refresh-token exchange bodies ({"refresh": …} → {"access": …}) and OAuth-style fields.
+  'refresh',
+  'access',
+  '*.refresh',
+  '*.access',
+  '*.refresh_token',
+  '*.credential',
 ];
 
 /** createLogger builds the process logger; `destination` lets tests capture lines. */

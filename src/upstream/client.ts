@@ -6,9 +6,10 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { CompiledOperation } from '../capability/compiled.js';
+import type { CompiledOperation, CompiledUpstream } from '../capability/compiled.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import type { CircuitBreakers } from './breakers.js';
+import { createCredentialProvider, type CredentialProvider } from './credentials.js';
 import { CallDeadline } from './deadline.js';
 import type { UpstreamPools } from './pools.js';
 import { parseRetryAfterMs } from './retry-after.js';
@@ -59,6 +60,15 @@ interface PreparedRequest {
 
 const NO_RETRY: RetrySettings = { retries: 0, baseMs: 100 };
 
+/** What to ask for per `outputRawFormat`, so a negotiating upstream answers in the declared format. */
+const ACCEPT_BY_FORMAT: Readonly<Record<string, string>> = {
+  json: 'application/json',
+  xml: 'application/xml, text/xml;q=0.9',
+  csv: 'text/csv, text/plain;q=0.5',
+  yaml: 'application/yaml, text/yaml;q=0.9, text/plain;q=0.5',
+  text: 'text/plain, */*;q=0.5',
+};
+
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** toGatewayError classifies a transport failure without echoing anything secret. */
@@ -79,6 +89,7 @@ export function toGatewayError(err: unknown, op: CompiledOperation, timeoutMs: n
 /** UpstreamClient sends compiled operations to their upstreams. */
 export class UpstreamClient {
   private readonly retry: RetrySettings;
+  private readonly credentials = new WeakMap<CompiledUpstream, CredentialProvider>();
 
   constructor(
     private readonly pools: UpstreamPools,
@@ -90,6 +101,20 @@ export class UpstreamClient {
   /** timeoutFor is the operation's own timeout, else the default. */
   timeoutFor(op: CompiledOperation): number {
     return op.timeoutMs ?? this.options.timeoutMs;
+  }
+
+  /** credentialFor returns the upstream's credential provider, created on first use. */
+  credentialFor(upstream: CompiledUpstream): CredentialProvider {
+    let provider = this.credentials.get(upstream);
+    if (provider === undefined) {
+      provider = createCredentialProvider(upstream, {
+        pool: this.pools.poolFor(upstream),
+        timeoutMs: this.options.timeoutMs,
+        userAgent: this.options.userAgent,
+      });
+      this.credentials.set(upstream, provider);
+    }
+    return provider;
   }
 
   /**
@@ -162,9 +187,15 @@ export class UpstreamClient {
       }
     }
     const observer = this.options.observer;
+    const headerName = op.upstream.auth.headerName;
+    const credential = this.credentialFor(op.upstream);
     const started = performance.now();
     try {
-      const res = await this.pools.poolFor(op.upstream).request({
+      let used = credential.headerValue();
+      if (typeof used === 'object') used = await used;
+      if (headerName !== undefined && used !== undefined) request.headers[headerName] = used;
+      const pool = this.pools.poolFor(op.upstream);
+      const options = {
         method: op.method,
         path: request.path,
         headers: request.headers,
@@ -173,7 +204,16 @@ export class UpstreamClient {
         headersTimeout: deadline.timeoutMs + 1000,
         bodyTimeout: deadline.timeoutMs,
         signal: deadline.signal,
-      });
+      };
+      let res = await pool.request(options);
+      if (res.statusCode === 401 && credential.refreshable && headerName !== undefined && used !== undefined) {
+        // The access token was refused before its exp (revoked, clock skew): refresh once and send once more.
+        // The body is a string, so it can be sent again.
+        await res.body.dump();
+        credential.invalidate(used);
+        request.headers[headerName] = (await credential.headerValue()) ?? used;
+        res = await pool.request(options);
+      }
       observer?.attempt(op, res.statusCode, performance.now() - started);
       return { statusCode: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
@@ -198,11 +238,11 @@ function classify(err: unknown, op: CompiledOperation, deadline: CallDeadline): 
   return toGatewayError(err, op, deadline.timeoutMs);
 }
 
-/** prepareRequest builds the path, headers (credential included) and body once per call. */
+/** prepareRequest builds the path, headers and body once per call; each attempt adds the current credential. */
 function prepareRequest(op: CompiledOperation, values: InputValues, ctx: CallContext, userAgent: string): PreparedRequest {
   const path = buildUpstreamPath(op, values);
   const headers: Record<string, string> = {
-    accept: 'application/json',
+    accept: ACCEPT_BY_FORMAT[op.outputRawFormat] ?? '*/*',
     'accept-encoding': 'identity',
     'user-agent': userAgent,
     'x-request-id': ctx.requestId,
@@ -223,7 +263,9 @@ function prepareRequest(op: CompiledOperation, values: InputValues, ctx: CallCon
       }
     }
   }
-  const auth = op.upstream.auth;
-  if (auth.headerName !== undefined && auth.headerValue !== undefined) headers[auth.headerName] = auth.headerValue;
+  if (op.body !== undefined) {
+    body = op.body.render(values);
+    headers['content-type'] = op.body.contentType;
+  }
   return { path, headers, body };
 }

@@ -2,7 +2,10 @@
  * Reading an upstream body: bounded in size, decoded by the operation's raw
  * format, and mapped by the exposure's output mapping.
  */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { XMLParser } from 'fast-xml-parser';
 import type { JSONValue } from 'json-p3';
+import { parse as parseYaml } from 'yaml';
 import type { CompiledCall } from '../capability/compiled.js';
 import { GatewayError } from '../errors.js';
 import type { UpstreamResponse } from './client.js';
@@ -31,14 +34,28 @@ export async function readBodyText(call: CompiledCall, res: UpstreamResponse, ma
   return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
 }
 
+/** XML elements become objects, attributes `@_name`, repeated elements arrays (fast-xml-parser defaults). */
+const XML = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: true });
+
+/** Delimiters of the official dialect's delimited formats. */
+const DELIMITERS: Readonly<Record<string, string>> = { csv: ',', tsv: '\t', psv: '|' };
+
+function decodeNonJson(format: string, text: string): JSONValue {
+  if (format === 'xml') return XML.parse(text) as JSONValue;
+  if (format === 'yaml') return (parseYaml(text, { maxAliasCount: 100 }) ?? null) as JSONValue;
+  const delimiter = DELIMITERS[format];
+  // A header row names the fields: each record becomes an object, so `$[*].name` maps a column.
+  if (delimiter !== undefined) return parseCsv(text, { columns: true, delimiter, skip_empty_lines: true, trim: true }) as JSONValue;
+  return text;
+}
+
 /** decodeBody turns raw upstream text into a JSON value according to `outputRawFormat`. */
 export function decodeBody(call: CompiledCall, text: string): JSONValue {
   const format = call.operation.outputRawFormat;
-  if (format !== 'json') return text;
   try {
-    return JSON.parse(text) as JSONValue;
+    return format === 'json' ? (JSON.parse(text) as JSONValue) : decodeNonJson(format, text);
   } catch {
-    throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${call.operation.key} with a body that is not valid JSON`);
+    throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${call.operation.key} with a body that is not valid ${format}`);
   }
 }
 

@@ -2,6 +2,7 @@
  * The REST adapter: one fastify route per exposed operation, plus 405 answers
  * for the other methods of each path. Handlers are built once per route.
  */
+import type { JSONValue } from 'json-p3';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
 import { GatewayError } from '../../errors.js';
@@ -69,6 +70,14 @@ function collectInputs(inputs: readonly InputBinding[], request: FastifyRequest)
           throw new GatewayError('NGW_ERR_VALIDATION', 'body is required', { errors: [{ field: 'body', message: 'is required' }] });
         }
         break;
+      case 'body-field': {
+        const body = request.body;
+        value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[source.name] : undefined;
+        break;
+      }
+      case 'body-path':
+        value = request.body === undefined ? undefined : source.select(request.body as JSONValue);
+        break;
       case 'const':
         value = source.value;
         break;
@@ -94,7 +103,8 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
   }
   copyHeaders(reply, res);
   reply.code(status);
-  if (status >= 400 || (route.output.identity && isJsonContentType(res.headers['content-type']))) {
+  const passThrough = route.output.identity && (route.operation.outputRawFormat !== 'json' || isJsonContentType(res.headers['content-type']));
+  if (status >= 400 || passThrough) {
     const length = res.headers['content-length'];
     if (typeof length === 'string') reply.header('content-length', length);
     return reply.send(res.body);
@@ -123,7 +133,10 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
   if (params !== undefined) schema['params'] = params;
   if (querystring !== undefined) schema['querystring'] = querystring;
   if (headers !== undefined) schema['headers'] = headers;
+  const bodyFields = objectSchemaOf(route.inputs, 'body-field');
   if (body !== undefined) schema['body'] = parameterSchema(body.parameter);
+  else if (bodyFields !== undefined) schema['body'] = bodyFields;
+  else if (route.inputs.some((i) => i.source.kind === 'body-path')) schema['body'] = { type: 'object' };
   return {
     method: route.method,
     url: route.url,
