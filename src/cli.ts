@@ -4,8 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { checkCapabilityFile, CapabilityError, formatProblem } from './capability/index.js';
-import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
+import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues, type GatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './gateway.js';
+import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
+import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -25,6 +27,10 @@ Options for serve (flag > environment variable > capability file > default):
   --upstream-timeout-ms <n>   upstream timeout            ${ENV.upstreamTimeoutMs} (default ${DEFAULTS.upstreamTimeoutMs})
   --body-limit-bytes <n>      max request body            ${ENV.bodyLimitBytes} (default ${DEFAULTS.bodyLimitBytes})
   --log-level <level>         pino level                  ${ENV.logLevel} (default ${DEFAULTS.logLevel})
+  --watch                     reload when the capability file changes   ${ENV.watch} (default false)
+  --print-config              print the effective configuration (secrets masked) as JSON and exit
+The capability is also reloaded on SIGHUP; a bad one is logged and the previous one keeps serving.
+A variable NAME may be read from a file named by NAME_FILE (e.g. a mounted Kubernetes Secret).
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
 
@@ -36,6 +42,8 @@ const SERVE_OPTIONS = {
   'upstream-timeout-ms': { type: 'string' },
   'body-limit-bytes': { type: 'string' },
   'log-level': { type: 'string' },
+  watch: { type: 'boolean' },
+  'print-config': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -79,18 +87,29 @@ async function runServe(args: string[]): Promise<number> {
     upstreamTimeoutMs: values['upstream-timeout-ms'],
     bodyLimitBytes: values['body-limit-bytes'],
     logLevel: values['log-level'],
+    watch: values.watch,
   };
-  const config = resolveConfig(flags, process.env);
   let gateway: RunningGateway;
   try {
+    const env = readEnvironment(process.env);
+    const config = resolveConfig(flags, env);
+    if (values['print-config'] === true) return printConfig(config, flags, env);
     gateway = await startGateway(config);
   } catch (err) {
     if (err instanceof CapabilityError) {
       process.stderr.write(`naftiko-gateway: cannot serve ${err.file}\n${err.message}\n`);
       return 1;
     }
+    if (err instanceof EnvFileError) {
+      process.stderr.write(`naftiko-gateway: ${err.message}\n`);
+      return 1;
+    }
     throw err;
   }
+  process.on('SIGHUP', () => {
+    gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the capability');
+    void gateway.reload();
+  });
   const shutdown = (signal: string): void => {
     gateway.logger.info({ signal }, 'shutting down');
     gateway.close().then(
@@ -104,6 +123,13 @@ async function runServe(args: string[]): Promise<number> {
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   return -1; // keep running
+}
+
+/** printConfig prints the effective configuration; exit 1 when the capability itself has errors. */
+function printConfig(config: GatewayConfig, flags: FlagValues, env: Environment): number {
+  const check = checkCapabilityFile(config.capabilityPath, { env, baseUris: config.baseUris });
+  process.stdout.write(printableConfig(describeConfig(config, flags, env, check), secretValues(env, check)));
+  return check.ok ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {

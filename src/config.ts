@@ -16,6 +16,8 @@ export interface GatewayConfig {
   readonly bodyLimitBytes: number;
   readonly maxResponseBytes: number;
   readonly logLevel: string;
+  /** Reload the capability when its file (or a `NAME_FILE` secret) changes. */
+  readonly watch: boolean;
 }
 
 /** DEFAULTS are used when neither flag, environment nor capability says otherwise. */
@@ -26,6 +28,7 @@ export const DEFAULTS = {
   bodyLimitBytes: 1024 * 1024,
   maxResponseBytes: 16 * 1024 * 1024,
   logLevel: 'info',
+  watch: false,
 } as const;
 
 /** ENV names every environment variable the gateway reads for its own settings. */
@@ -38,6 +41,7 @@ export const ENV = {
   upstreamTimeoutMs: 'GATEWAY_UPSTREAM_TIMEOUT_MS',
   bodyLimitBytes: 'GATEWAY_BODY_LIMIT_BYTES',
   logLevel: 'GATEWAY_LOG_LEVEL',
+  watch: 'GATEWAY_WATCH',
 } as const;
 
 /** ConfigError is a bad flag or environment value. */
@@ -55,6 +59,7 @@ export interface FlagValues {
   readonly upstreamTimeoutMs?: string | undefined;
   readonly bodyLimitBytes?: string | undefined;
   readonly logLevel?: string | undefined;
+  readonly watch?: boolean | undefined;
 }
 
 function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -63,6 +68,13 @@ function integer(name: string, raw: string | undefined, min: number, max: number
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(`${name} must be from ${min} to ${max}, got ${n}`);
   return n;
+}
+
+function boolean(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 /**
@@ -96,5 +108,6 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     bodyLimitBytes: integer('body limit', pick(flags.bodyLimitBytes, ENV.bodyLimitBytes), 1, 1024 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     maxResponseBytes: DEFAULTS.maxResponseBytes,
     logLevel: pick(flags.logLevel, ENV.logLevel) ?? DEFAULTS.logLevel,
+    watch: flags.watch ?? boolean('watch', env[ENV.watch]) ?? DEFAULTS.watch,
   };
 }

@@ -1,0 +1,135 @@
+/**
+ * Capability reload without downtime (`SIGHUP`, `serve --watch`): re-read the
+ * file and the environment (`NAME_FILE` secrets included), re-validate,
+ * re-compile, and only on success swap the REST app; on failure the previous
+ * capability keeps serving and every problem is logged with its YAML path.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { CapabilityError, loadCapability, type CapabilityProblem, type CompiledCapability, type CompiledRestAdapter } from './capability/index.js';
+import type { CompileOptions } from './capability/compile.js';
+import type { RestListener } from './adapters/rest/listener.js';
+import { EnvFileError } from './ops/env-files.js';
+
+/** ReloadResult says whether the new capability is being served, and why not. */
+export interface ReloadResult {
+  readonly ok: boolean;
+  /** Every problem found in the file (errors and warnings). */
+  readonly problems: readonly CapabilityProblem[];
+  /** What stopped the reload when it is not a capability problem (an unreadable secret file…). */
+  readonly reason: string | undefined;
+}
+
+/** ReloadListener is told about each capability that was swapped in (MCP sends `tools/list_changed`). */
+export type ReloadListener = (capability: CompiledCapability) => void | Promise<void>;
+
+/** ReloadTarget is what a reload reads and replaces, supplied by the gateway wiring. */
+export interface ReloadTarget {
+  readonly file: string;
+  readonly logger: Logger;
+  /** Fresh compile options: the environment is read again on every call. */
+  loadOptions(): Omit<CompileOptions, 'mode'>;
+  current(): CompiledCapability;
+  setCurrent(capability: CompiledCapability): void;
+  /** The REST listener and how to build an app for an adapter, when REST is served. */
+  readonly rest: { readonly listener: RestListener; build(adapter: CompiledRestAdapter): FastifyInstance; readonly portOverridden: boolean } | undefined;
+  readonly listeners: readonly ReloadListener[];
+}
+
+function describeRoutes(capability: CompiledCapability): Set<string> {
+  return new Set(capability.rest.flatMap((a) => a.routes.map((r) => `${r.method} ${r.path}`)));
+}
+
+function rejected(target: ReloadTarget, problems: readonly CapabilityProblem[], reason: string | undefined): ReloadResult {
+  for (const p of problems) {
+    if (p.severity === 'error') target.logger.error({ file: target.file, path: p.path, line: p.line }, `capability reload: ${p.path}: ${p.message}`);
+  }
+  if (reason !== undefined) target.logger.error({ file: target.file }, `capability reload: ${reason}`);
+  target.logger.error({ file: target.file, errors: problems.filter((p) => p.severity === 'error').length }, 'capability reload failed; still serving the previous capability');
+  return { ok: false, problems, reason };
+}
+
+/** reloadCapability runs one reload; it never throws for a bad capability. */
+export async function reloadCapability(target: ReloadTarget): Promise<ReloadResult> {
+  const started = performance.now();
+  let next: CompiledCapability;
+  let warnings: CapabilityProblem[];
+  try {
+    ({ capability: next, warnings } = loadCapability(target.file, target.loadOptions()));
+  } catch (err) {
+    if (err instanceof CapabilityError) return rejected(target, err.problems, undefined);
+    if (err instanceof EnvFileError) return rejected(target, [], err.message);
+    throw err;
+  }
+  const previous = target.current();
+  const restAdapter = next.rest[0];
+  if (target.rest !== undefined) {
+    if (restAdapter === undefined) return rejected(target, warnings, 'the new capability exposes no REST adapter; a restart is needed to stop serving REST');
+    const oldPort = previous.rest[0]?.port;
+    if (!target.rest.portOverridden && oldPort !== restAdapter.port) {
+      target.logger.warn({ from: oldPort, to: restAdapter.port }, 'capability reload: the REST port changed; it applies at the next restart');
+    }
+    await target.rest.listener.swap(target.rest.build(restAdapter));
+  }
+  target.setCurrent(next);
+  for (const w of warnings) target.logger.warn({ path: w.path, line: w.line }, `capability: ${w.message}`);
+  const before = describeRoutes(previous);
+  const after = describeRoutes(next);
+  target.logger.info(
+    {
+      file: target.file,
+      routes: after.size,
+      added: [...after].filter((r) => !before.has(r)),
+      removed: [...before].filter((r) => !after.has(r)),
+      durationMs: Math.round(performance.now() - started),
+    },
+    'capability reloaded',
+  );
+  for (const listener of target.listeners) {
+    try {
+      await listener(next);
+    } catch (err) {
+      target.logger.error({ err }, 'capability reload: a reload listener failed');
+    }
+  }
+  return { ok: true, problems: warnings, reason: undefined };
+}
+
+/**
+ * ReloadQueue runs reloads one at a time. A request during a reload schedules
+ * exactly one more, which reads the file as it is by then; further requests share it.
+ */
+export class ReloadQueue {
+  private running: Promise<ReloadResult> | undefined = undefined;
+  private queued: Promise<ReloadResult> | undefined = undefined;
+
+  constructor(private readonly run: () => Promise<ReloadResult>) {}
+
+  /** request starts a reload, or joins the one queued behind the running one. */
+  request(): Promise<ReloadResult> {
+    if (this.running === undefined) return this.start();
+    this.queued ??= this.running.then(
+      () => this.startQueued(),
+      () => this.startQueued(),
+    );
+    return this.queued;
+  }
+
+  /** idle resolves once no reload is running or queued. */
+  async idle(): Promise<void> {
+    while (this.running !== undefined || this.queued !== undefined) await (this.queued ?? this.running)?.catch(() => undefined);
+  }
+
+  private startQueued(): Promise<ReloadResult> {
+    this.queued = undefined;
+    return this.start();
+  }
+
+  private start(): Promise<ReloadResult> {
+    const run = this.run().finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+}
