@@ -9,7 +9,7 @@ import type { CompileOptions } from './capability/compile.js';
 import { RestListener } from './adapters/rest/listener.js';
 import { buildRestServer } from './adapters/rest/server.js';
 import type { GatewayConfig } from './config.js';
-import { readEnvironment } from './ops/env-files.js';
+import { FILE_SUFFIX, readEnvironment } from './ops/env-files.js';
 import { createLogger } from './ops/logger.js';
 import { watchFiles } from './ops/watch-files.js';
 import { reloadCapability, ReloadQueue, type ReloadListener, type ReloadResult } from './reload.js';
@@ -92,7 +92,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   );
   const stopWatching = config.watch
     ? watchFiles(
-        [config.capabilityPath, ...secretFiles(options.env ?? process.env)],
+        [config.capabilityPath, ...secretFiles(capability, options.env ?? process.env)],
         () => void reloads.request(),
         (err) => logger.error({ err }, 'watching the capability file failed'),
       )
@@ -124,9 +124,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   };
 }
 
-/** secretFiles lists the `NAME_FILE` paths, watched with the capability so a rotated secret reloads too. */
-function secretFiles(env: Readonly<Record<string, string | undefined>>): string[] {
-  return Object.entries(env)
-    .filter(([k, v]) => k.endsWith('_FILE') && v !== undefined && v !== '')
-    .map(([, v]) => v as string);
+/** secretFiles lists the `NAME_FILE` paths of the capability's variables, watched so a rotated secret reloads too. */
+function secretFiles(capability: CompiledCapability, env: Readonly<Record<string, string | undefined>>): string[] {
+  const paths: string[] = [];
+  for (const name of capability.model.envBinds.values()) {
+    const path = env[name + FILE_SUFFIX];
+    if (path !== undefined && path !== '') paths.push(path);
+  }
+  return paths;
 }

@@ -4,7 +4,7 @@
  */
 import type { CheckResult } from '../capability/index.js';
 import { DEFAULTS, ENV, type FlagValues, type GatewayConfig } from '../config.js';
-import type { Environment } from './env-files.js';
+import { FILE_SUFFIX, type Environment } from './env-files.js';
 import { REDACTED } from './logger.js';
 
 /** Source is the configuration layer a value came from. */
@@ -20,7 +20,7 @@ export interface Setting {
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 
 function isSecretVariable(name: string, bound: ReadonlySet<string>): boolean {
-  return bound.has(name) || (SECRET_NAME.test(name) && !name.endsWith('_FILE'));
+  return bound.has(name) || (SECRET_NAME.test(name) && !name.endsWith(FILE_SUFFIX));
 }
 
 function boundVariables(check: CheckResult): Set<string> {
@@ -30,8 +30,12 @@ function boundVariables(check: CheckResult): Set<string> {
 /** secretValues lists every secret the document must not show: injected credentials and secret variables. */
 export function secretValues(env: Environment, check: CheckResult): string[] {
   const bound = boundVariables(check);
-  const fromEnv = Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && isSecretVariable(k, bound)).map(([, v]) => v as string);
-  return [...(check.compiled?.secrets ?? []), ...fromEnv];
+  const out = [...(check.compiled?.secrets ?? [])];
+  for (const name of new Set([...Object.keys(env), ...bound])) {
+    const value = isSecretVariable(name, bound) ? env[name] : undefined;
+    if (value !== undefined && value !== '') out.push(value);
+  }
+  return out;
 }
 
 function sourceOf(flag: unknown, env: Environment, envName: string, fallback: Source): Source {

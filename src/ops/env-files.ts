@@ -8,32 +8,43 @@ import { readFileSync } from 'node:fs';
 /** Environment is a read-only view of environment variables. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-const FILE_SUFFIX = '_FILE';
+/** FILE_SUFFIX marks the variable that names a file holding another variable's value. */
+export const FILE_SUFFIX = '_FILE';
 
 /** EnvFileError names the variable and file that could not be read (never a value). */
 export class EnvFileError extends Error {
   override name = 'EnvFileError';
 }
 
+function readValueFile(name: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new EnvFileError(`cannot read ${name}${FILE_SUFFIX} (${path}): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
 /**
- * readEnvironment returns `env` plus, for each `NAME_FILE=/path` whose `NAME`
- * is unset, `NAME` = the file's content without its trailing newline. A value
- * set directly wins over a file. Call it on every (re)load to see rotated files.
+ * readEnvironment returns a view of `env` where an unset `NAME` reads the file
+ * named by `NAME_FILE` (without its trailing newline). Files are read only for
+ * the variables actually looked up (so an unrelated `*_FILE` is never touched),
+ * at most once per view: take a new view on every (re)load to see rotated files.
  */
 export function readEnvironment(env: Environment): Environment {
-  let out: Record<string, string | undefined> | undefined;
-  for (const [key, path] of Object.entries(env)) {
-    if (!key.endsWith(FILE_SUFFIX) || key.length === FILE_SUFFIX.length || path === undefined || path === '') continue;
-    const name = key.slice(0, -FILE_SUFFIX.length);
-    if (env[name] !== undefined && env[name] !== '') continue;
-    let content: string;
-    try {
-      content = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new EnvFileError(`cannot read ${key} (${path}): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-    out ??= { ...env };
-    out[name] = content.replace(/\r?\n$/, '');
-  }
-  return out ?? env;
+  const fromFiles = new Map<string, string>();
+  return new Proxy(env, {
+    get(target, name): string | undefined {
+      if (typeof name !== 'string') return undefined;
+      const direct = target[name];
+      if (direct !== undefined && direct !== '') return direct;
+      const path = target[name + FILE_SUFFIX];
+      if (path === undefined || path === '' || name.endsWith(FILE_SUFFIX)) return direct;
+      let value = fromFiles.get(name);
+      if (value === undefined) {
+        value = readValueFile(name, path);
+        fromFiles.set(name, value);
+      }
+      return value;
+    },
+  });
 }
