@@ -33,8 +33,9 @@ COPY ${CAPABILITY_FILE} ./capability.yaml
 ARG GATEWAY_CAPABILITY=/app/capability.yaml
 ENV GATEWAY_CAPABILITY=${GATEWAY_CAPABILITY} \
     GATEWAY_HOST=0.0.0.0
+# The image's `node` user, numerically so Kubernetes' runAsNonRoot can verify it.
 # Code and dependencies stay owned by root: the gateway cannot modify itself.
-USER node
+USER 1000:1000
 EXPOSE 8080 9090
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GATEWAY_REST_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
