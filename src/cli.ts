@@ -108,7 +108,7 @@ async function runServe(args: string[]): Promise<number> {
   }
   process.on('SIGHUP', () => {
     gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the capability');
-    void gateway.reload();
+    gateway.reload().catch((err: unknown) => gateway.logger.error({ err }, 'capability reload failed'));
   });
   const shutdown = (signal: string): void => {
     gateway.logger.info({ signal }, 'shutting down');

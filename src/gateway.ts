@@ -93,7 +93,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const stopWatching = config.watch
     ? watchFiles(
         [config.capabilityPath, ...secretFiles(capability, options.env ?? process.env)],
-        () => void reloads.request(),
+        () => void reloads.request().catch((err: unknown) => logger.error({ err }, 'capability reload failed')),
         (err) => logger.error({ err }, 'watching the capability file failed'),
       )
     : undefined;

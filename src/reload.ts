@@ -69,7 +69,13 @@ export async function reloadCapability(target: ReloadTarget): Promise<ReloadResu
     if (!target.rest.portOverridden && oldPort !== restAdapter.port) {
       target.logger.warn({ from: oldPort, to: restAdapter.port }, 'capability reload: the REST port changed; it applies at the next restart');
     }
-    await target.rest.listener.swap(target.rest.build(restAdapter));
+    try {
+      await target.rest.listener.swap(target.rest.build(restAdapter));
+    } catch (err) {
+      // The new app could not start (a plugin failed); the previous one was never replaced.
+      target.logger.error({ err }, 'capability reload: building the REST adapter failed');
+      return rejected(target, warnings, `building the REST adapter failed: ${(err as Error).message}`);
+    }
   }
   target.setCurrent(next);
   for (const w of warnings) target.logger.warn({ path: w.path, line: w.line }, `capability: ${w.message}`);

@@ -64,7 +64,7 @@ export class RestListener {
   private readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const generation = this.current;
     generation.active++;
-    res.once('close', generation.release);
+    res.on('close', generation.release); // 'close' fires once per response; on() skips once()'s wrapper
     generation.routing(req, res);
   };
 
@@ -105,7 +105,12 @@ export class RestListener {
    * closes the previous app after its in-flight requests finished.
    */
   async swap(app: FastifyInstance): Promise<void> {
-    await app.ready();
+    try {
+      await app.ready();
+    } catch (err) {
+      await app.close().catch(() => undefined);
+      throw err;
+    }
     if (this.closing) {
       await app.close();
       return;
