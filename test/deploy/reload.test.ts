@@ -3,7 +3,7 @@
  * a rejected capability that leaves the old one serving, a rotated secret
  * file, and reloads in the middle of a request loop.
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -114,6 +114,44 @@ t.test('--watch reloads on change, re-reading a rotated NAME_FILE secret', async
   await gw.waitForLog((l) => l['msg'] === 'capability reloaded' && Array.isArray(l['added']) && l['added'].includes('GET /v1/api/orgs'));
   t.equal(await status(gw.url + '/v1/api/orgs'), 200, 'an edited capability file is picked up');
   t.notOk(gw.logs.join('\n').includes(sim.legacyToken), 'the key never reaches the logs');
+});
+
+/**
+ * publishVolume mimics the kubelet's AtomicWriter for a ConfigMap volume: files in a
+ * timestamped directory, `..data` pointing at it (swapped by rename), and
+ * `capability.yaml -> ..data/capability.yaml`.
+ */
+function publishVolume(volume: string, version: number, text: string): void {
+  const versionDir = `..v${version}`;
+  mkdirSync(join(volume, versionDir));
+  writeFileSync(join(volume, versionDir, 'capability.yaml'), text);
+  symlinkSync(versionDir, join(volume, '..data_tmp'));
+  renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+  if (version === 1) symlinkSync('..data/capability.yaml', join(volume, 'capability.yaml'));
+}
+
+t.test('--watch follows a Kubernetes ConfigMap volume update (..data symlink swap)', async (t) => {
+  const volume = join(dir, 'configmap');
+  mkdirSync(volume);
+  publishVolume(volume, 1, SHIPPED);
+  const lines: string[] = [];
+  const gw = await startGateway(resolveConfig({ capability: join(volume, 'capability.yaml'), restPort: '0', mcpPort: '0', watch: true }, { GATEWAY_BASE_URI: sim.url }), {
+    env: { LABEL_STUDIO_API_KEY: sim.legacyToken },
+    logDestination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    }),
+  });
+  t.teardown(() => gw.close());
+  t.equal(await status(gw.restUrl + '/v1/api/orgs'), 404);
+  const reloaded = new Promise<void>((resolve) => gw.onReload(() => resolve()));
+  publishVolume(volume, 2, RENAMED);
+  await reloaded;
+  t.equal(await status(gw.restUrl + '/v1/api/orgs'), 200, 'the new version is served');
+  t.equal(await status(gw.restUrl + '/v1/api/organizations'), 404);
+  t.equal(lines.filter((l) => l.includes('"msg":"capability reloaded"')).length, 1, 'one reload for the whole update');
 });
 
 t.test('reloads under load: no failed request, in-flight requests finish on the old routes', async (t) => {
