@@ -109,6 +109,7 @@ t.test('Deployment: replicas, probes, resources, locked-down container, secrets 
   t.equal(at(volumes.get(capabilityMount?.['name']), 'configMap', 'name'), 'naftiko-gateway-capability', 'the capability comes from the ConfigMap');
   t.notOk(capabilityMount?.['subPath'], 'directory mount, so updates reach the pod');
   t.equal(at(env.get('GATEWAY_WATCH'), 'value'), 'true');
+  t.equal(at(env.get('GATEWAY_MCP_STATELESS'), 'value'), 'true', 'MCP needs no session affinity across replicas');
 
   t.notOk(env.has('LABEL_STUDIO_API_KEY'), 'the upstream key is never a literal');
   const keyFile = String(at(env.get('LABEL_STUDIO_API_KEY_FILE'), 'value'));
