@@ -9,10 +9,9 @@ import type { CompileOptions } from './capability/compile.js';
 import { RestListener } from './adapters/rest/listener.js';
 import { buildRestServer } from './adapters/rest/server.js';
 import type { GatewayConfig } from './config.js';
-import { FILE_SUFFIX, readEnvironment } from './ops/env-files.js';
+import { filePaths, readEnvironment } from './ops/env-files.js';
 import { createLogger } from './ops/logger.js';
-import { watchFiles } from './ops/watch-files.js';
-import { reloadCapability, ReloadQueue, type ReloadListener, type ReloadResult } from './reload.js';
+import { startReloading, type ReloadListener, type ReloadResult } from './reload.js';
 import { Invoker } from './engine/invoker.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamPools } from './upstream/pools.js';
@@ -78,26 +77,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
   let current = capability;
-  const reloadListeners: ReloadListener[] = [];
-  const reloads = new ReloadQueue(() =>
-    reloadCapability({
+  const reloading = startReloading(
+    {
       file: config.capabilityPath,
       logger,
       loadOptions,
       current: () => current,
       setCurrent: (next) => (current = next),
       rest: listener === undefined ? undefined : { listener, build: buildRest, portOverridden: config.restPort !== undefined },
-      listeners: reloadListeners,
-    }),
+    },
+    config.watch ? [config.capabilityPath, ...filePaths(capability.model.envBinds.values(), options.env ?? process.env)] : undefined,
   );
-  const stopWatching = config.watch
-    ? watchFiles(
-        [config.capabilityPath, ...secretFiles(capability, options.env ?? process.env)],
-        () => void reloads.request().catch((err: unknown) => logger.error({ err }, 'capability reload failed')),
-        (err) => logger.error({ err }, 'watching the capability file failed'),
-      )
-    : undefined;
-  if (stopWatching !== undefined) logger.info({ file: config.capabilityPath }, 'watching the capability file for changes');
 
   let closed = false;
   return {
@@ -109,27 +99,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       return listener?.app;
     },
     restUrl,
-    reload: () => reloads.request(),
-    onReload(listener: ReloadListener): void {
-      reloadListeners.push(listener);
-    },
+    reload: reloading.reload,
+    onReload: reloading.onReload,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      stopWatching?.();
-      await reloads.idle();
+      await reloading.close();
       await listener?.close();
       await pools.close();
     },
   };
-}
-
-/** secretFiles lists the `NAME_FILE` paths of the capability's variables, watched so a rotated secret reloads too. */
-function secretFiles(capability: CompiledCapability, env: Readonly<Record<string, string | undefined>>): string[] {
-  const paths: string[] = [];
-  for (const name of capability.model.envBinds.values()) {
-    const path = env[name + FILE_SUFFIX];
-    if (path !== undefined && path !== '') paths.push(path);
-  }
-  return paths;
 }

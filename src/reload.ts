@@ -10,6 +10,7 @@ import { CapabilityError, loadCapability, type CapabilityProblem, type CompiledC
 import type { CompileOptions } from './capability/compile.js';
 import type { RestListener } from './adapters/rest/listener.js';
 import { EnvFileError } from './ops/env-files.js';
+import { watchFiles } from './ops/watch-files.js';
 
 /** ReloadResult says whether the new capability is being served, and why not. */
 export interface ReloadResult {
@@ -138,4 +139,31 @@ export class ReloadQueue {
     this.running = run;
     return run;
   }
+}
+
+/** ReloadControl is what the gateway exposes: reload on demand, listen for reloads, stop. */
+export interface ReloadControl {
+  reload(): Promise<ReloadResult>;
+  onReload(listener: ReloadListener): void;
+  /** close stops watching and waits for a running reload. */
+  close(): Promise<void>;
+}
+
+/** startReloading serializes reloads of `target` and, given `watchPaths`, reloads when one of them changes. */
+export function startReloading(target: Omit<ReloadTarget, 'listeners'>, watchPaths: readonly string[] | undefined): ReloadControl {
+  const listeners: ReloadListener[] = [];
+  const queue = new ReloadQueue(() => reloadCapability({ ...target, listeners }));
+  const request = (): void => {
+    queue.request().catch((err: unknown) => target.logger.error({ err }, 'capability reload failed'));
+  };
+  const stopWatching = watchPaths === undefined ? undefined : watchFiles(watchPaths, request, (err) => target.logger.error({ err }, 'watching the capability file failed'));
+  if (stopWatching !== undefined) target.logger.info({ files: watchPaths }, 'watching the capability file for changes');
+  return {
+    reload: () => queue.request(),
+    onReload: (listener) => void listeners.push(listener),
+    async close(): Promise<void> {
+      stopWatching?.();
+      await queue.idle();
+    },
+  };
 }

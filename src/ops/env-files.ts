@@ -48,3 +48,13 @@ export function readEnvironment(env: Environment): Environment {
     },
   });
 }
+
+/** filePaths lists the `NAME_FILE` paths set for `names` (to watch them for rotation). */
+export function filePaths(names: Iterable<string>, env: Environment): string[] {
+  const paths: string[] = [];
+  for (const name of names) {
+    const path = env[name + FILE_SUFFIX];
+    if (path !== undefined && path !== '') paths.push(path);
+  }
+  return paths;
+}
