@@ -101,8 +101,9 @@ export class RestListener {
   }
 
   /**
-   * swap makes `app` current at once (the next request is routed by it), then
-   * closes the previous app after its in-flight requests finished.
+   * swap makes `app` current at once (the next request is routed by it); the
+   * previous app is closed in the background once its in-flight requests
+   * finished, so a slow request never holds up the next reload.
    */
   async swap(app: FastifyInstance): Promise<void> {
     try {
@@ -117,14 +118,19 @@ export class RestListener {
     }
     const previous = this.current;
     this.current = new Generation(app);
-    await this.retire(previous);
+    this.retiring.add(previous);
+    void this.retire(previous);
   }
 
   private async retire(generation: Generation): Promise<void> {
-    this.retiring.add(generation);
     await generation.drained(this.maxDrainMs);
     // close() may have taken it over meanwhile.
-    if (this.retiring.delete(generation)) await generation.app.close();
+    if (!this.retiring.delete(generation)) return;
+    try {
+      await generation.app.close();
+    } catch (err) {
+      generation.app.log.error({ err }, 'closing a replaced REST app failed');
+    }
   }
 
   /** close stops accepting connections, lets in-flight requests finish, and closes every app. */
