@@ -5,11 +5,13 @@
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import { checkCapabilityFile, CapabilityError, DIALECT_LABELS, formatProblem } from './capability/index.js';
-import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
+import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues, type GatewayConfig } from './config.js';
 import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { hashApiKey, loadApiKeys } from './security/api-keys.js';
 import { InboundAuth } from './security/inbound-auth.js';
+import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
+import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -54,6 +56,10 @@ Options for serve (flag > environment variable > capability file > default):
                                                           ${ENV.allowUnauthenticated}=1
   --cors-origins <list>       comma-separated allowed browser origins (default: CORS off)
                                                           ${ENV.corsOrigins}
+  --watch                     reload when the capability file changes   ${ENV.watch} (default false)
+  --print-config              print the effective configuration (secrets masked) as JSON and exit
+The capability is also reloaded on SIGHUP; a bad one is logged and the previous one keeps serving.
+A variable NAME may be read from a file named by NAME_FILE (e.g. a mounted Kubernetes Secret).
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
 
@@ -82,6 +88,8 @@ const SERVE_OPTIONS = {
   'api-keys-file': { type: 'string' },
   'allow-unauthenticated': { type: 'boolean' },
   'cors-origins': { type: 'string' },
+  watch: { type: 'boolean' },
+  'print-config': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -182,20 +190,32 @@ async function runServe(args: string[]): Promise<number> {
     apiKeysFile: values['api-keys-file'],
     allowUnauthenticated: values['allow-unauthenticated'],
     corsOrigins: values['cors-origins'],
+    watch: values.watch,
   };
-  const config = resolveConfig(flags, process.env);
   let gateway: RunningGateway;
   try {
+    const env = readEnvironment(process.env);
+    const config = resolveConfig(flags, env);
+    if (values['print-config'] === true) return printConfig(config, flags, env);
     gateway = await startGateway(config);
   } catch (err) {
     if (err instanceof CapabilityError) {
       process.stderr.write(`naftiko-gateway: cannot serve ${err.file}\n${err.message}\n`);
       return 1;
     }
+    if (err instanceof EnvFileError) {
+      process.stderr.write(`naftiko-gateway: ${err.message}\n`);
+      return 1;
+    }
     throw err;
   }
+  process.on('SIGHUP', () => {
+    gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the capability');
+    gateway.reload().catch((err: unknown) => gateway.logger.error({ err }, 'capability reload failed'));
+  });
   // Graceful shutdown: stop accepting, let in-flight requests finish, close the pools; exit 1 past the bound.
-  const grace = closeWithGrace({ delay: config.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs, logger: gateway.logger }, async function shutdown({ signal, err, manual }) {
+  // SIGHUP reloads the capability (above), so it must not also shut down.
+  const grace = closeWithGrace({ delay: gateway.config.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs, logger: gateway.logger, skip: ['SIGHUP'] }, async function shutdown({ signal, err, manual }) {
     if (err !== undefined) gateway.logger.error({ err }, 'fatal error, shutting down');
     else gateway.logger.info({ signal: signal ?? (manual === true ? 'stdin closed' : undefined) }, 'shutting down');
     await gateway.close();
@@ -205,6 +225,13 @@ async function runServe(args: string[]): Promise<number> {
   void gateway.mcp?.ended.then(() => grace.close());
   gateway.logger.info({ rest: gateway.restUrl, mcp: gateway.mcpUrl }, 'gateway ready');
   return -1; // keep running
+}
+
+/** printConfig prints the effective configuration; exit 1 when the capability itself has errors. */
+function printConfig(config: GatewayConfig, flags: FlagValues, env: Environment): number {
+  const check = checkCapabilityFile(config.capabilityPath, { env, baseUris: config.baseUris });
+  process.stdout.write(printableConfig(describeConfig(config, flags, env, check), secretValues(env, check)));
+  return check.ok ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -53,6 +53,8 @@ export interface GatewayConfig {
   readonly allowUnauthenticated?: boolean;
   /** Allowed CORS origins; empty turns CORS off. */
   readonly corsOrigins?: readonly string[];
+  /** Reload the capability when its file (or a `NAME_FILE` secret) changes. */
+  readonly watch: boolean;
 }
 
 /** DEFAULTS are used when neither flag, environment nor capability says otherwise. */
@@ -74,6 +76,7 @@ export const DEFAULTS = {
   maxEventLoopDelayMs: 0,
   maxHeapUsedBytes: 0,
   shutdownTimeoutMs: 25_000,
+  watch: false,
 } as const;
 
 /** ENV names every environment variable the gateway reads for its own settings. */
@@ -103,6 +106,7 @@ export const ENV = {
   apiKeysFile: 'GATEWAY_API_KEYS_FILE',
   allowUnauthenticated: 'GATEWAY_ALLOW_UNAUTHENTICATED',
   corsOrigins: 'GATEWAY_CORS_ORIGINS',
+  watch: 'GATEWAY_WATCH',
 } as const;
 
 /** ConfigError is a bad flag or environment value. */
@@ -137,6 +141,7 @@ export interface FlagValues {
   readonly apiKeysFile?: string | undefined;
   readonly allowUnauthenticated?: boolean | undefined;
   readonly corsOrigins?: string | undefined;
+  readonly watch?: boolean | undefined;
 }
 
 function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -194,11 +199,13 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     bodyLimitBytes: integer('body limit', pick(flags.bodyLimitBytes, ENV.bodyLimitBytes), 1, 1024 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     maxResponseBytes: DEFAULTS.maxResponseBytes,
     logLevel: pick(flags.logLevel, ENV.logLevel) ?? DEFAULTS.logLevel,
-    apiKeys: env[ENV.apiKeys],
+    // Only a GATEWAY_API_KEYS set itself: GATEWAY_API_KEYS_FILE is the keys file, not also read through the NAME_FILE convention.
+    apiKeys: Object.hasOwn(env, ENV.apiKeys) ? env[ENV.apiKeys] : undefined,
     apiKeysFile: pick(flags.apiKeysFile, ENV.apiKeysFile),
     allowUnauthenticated: flags.allowUnauthenticated === true || /^(1|true|yes)$/i.test(env[ENV.allowUnauthenticated] ?? ''),
     corsOrigins: (pick(flags.corsOrigins, ENV.corsOrigins) ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     ...resolveReliability(flags, pick),
+    watch: flags.watch ?? flag('watch', env[ENV.watch]) ?? DEFAULTS.watch,
   };
 }
 

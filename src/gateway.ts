@@ -1,21 +1,25 @@
 /**
  * Wiring: load the capability, build the upstream client and one server per
- * adapter, listen, and close everything in order.
+ * adapter, listen, reload on request, and close everything in order.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { destination, type DestinationStream, type Logger } from 'pino';
-import { loadCapability, type CompiledCapability } from './capability/index.js';
-import { buildRestServer } from './adapters/rest/server.js';
+import { loadCapability, type CompiledCapability, type CompiledRestAdapter } from './capability/index.js';
+import type { CompileOptions } from './capability/compile.js';
 import type { McpAdapter } from './adapters/mcp/index.js';
+import { RestListener } from './adapters/rest/listener.js';
+import { buildRestServer } from './adapters/rest/server.js';
 import { DEFAULTS, type GatewayConfig } from './config.js';
 import { createAuditInterceptor } from './engine/audit.js';
-import { GatewayMetrics } from './ops/metrics.js';
-import { CircuitBreakers } from './upstream/breakers.js';
-import { OutboundThrottle } from './upstream/throttle.js';
-import { createLogger } from './ops/logger.js';
 import { Invoker, type Caller } from './engine/invoker.js';
 import { GatewayError } from './errors.js';
+import { filePaths, readEnvironment } from './ops/env-files.js';
+import { createLogger } from './ops/logger.js';
+import { GatewayMetrics } from './ops/metrics.js';
+import { startReloading, type ReloadListener, type ReloadResult } from './reload.js';
+import { CircuitBreakers } from './upstream/breakers.js';
+import { OutboundThrottle } from './upstream/throttle.js';
 import { UpstreamClient } from './upstream/client.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
 import { loadApiKeys } from './security/api-keys.js';
@@ -25,11 +29,12 @@ import { VERSION } from './version.js';
 
 /** RunningGateway is a started gateway. */
 export interface RunningGateway {
+  /** The capability being served (replaced by each successful reload). */
   readonly capability: CompiledCapability;
   readonly logger: Logger;
   /** Prometheus metrics (also served on the REST port at `/metrics`). */
   readonly metrics: GatewayMetrics;
-  /** The REST server, once listening. */
+  /** The first REST adapter's app new requests go to (replaced by each successful reload). */
   readonly rest: FastifyInstance | undefined;
   /** `http://host:port` of the REST server. */
   readonly restUrl: string | undefined;
@@ -41,32 +46,20 @@ export interface RunningGateway {
   readonly auth: InboundAuth;
   /** Every REST adapter's server, in capability order (the first is `rest`). */
   readonly restServers: readonly RestServer[];
+  /** reload re-reads the capability file and the environment; a bad capability is reported, never thrown. */
+  reload(): Promise<ReloadResult>;
+  /** onReload registers a listener for each capability swapped in. */
+  onReload(listener: ReloadListener): void;
+  /** The effective configuration the gateway started with. */
+  readonly config: GatewayConfig;
   close(): Promise<void>;
 }
 
-/** RestServer is one listening REST adapter. */
+/** RestServer is one listening REST adapter; its app is swapped by reloads. */
 export interface RestServer {
   readonly namespace: string;
-  readonly app: FastifyInstance;
+  readonly listener: RestListener;
   readonly url: string;
-}
-
-/** How often a closing server reaps keep-alive connections that went idle after their last response. */
-const DRAIN_REAP_INTERVAL_MS = 50;
-
-/**
- * closeDraining closes a fastify server gracefully: in-flight requests finish;
- * node's server.close() only reaps connections idle at that moment, so keep-alive
- * connections freed by a later response are reaped on a short interval instead
- * of holding shutdown open until their keep-alive timeout.
- */
-async function closeDraining(app: FastifyInstance): Promise<void> {
-  const reaper = setInterval(() => app.server.closeIdleConnections(), DRAIN_REAP_INTERVAL_MS);
-  try {
-    await app.close();
-  } finally {
-    clearInterval(reaper);
-  }
 }
 
 /** authenticatedCaller is the MCP access hook's check: the caller, or a thrown 401. */
@@ -78,6 +71,7 @@ function authenticatedCaller(auth: InboundAuth, headers: IncomingHttpHeaders): C
 
 /** StartOptions lets embedders (and tests) supply the environment and log destination. */
 export interface StartOptions {
+  /** Read again on every reload (with `NAME_FILE` variables); defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logDestination?: DestinationStream;
 }
@@ -88,10 +82,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const logger = createLogger(config.logLevel, options.logDestination ?? (config.mcpStdio ? destination({ dest: 2, sync: true }) : undefined));
   const auth = new InboundAuth(loadApiKeys({ inline: config.apiKeys, file: config.apiKeysFile }));
   const unauthenticatedWarning = checkExposure(config.host, auth.enabled, config.allowUnauthenticated === true);
-  const { capability, warnings } = loadCapability(config.capabilityPath, {
-    env: options.env ?? process.env,
-    baseUris: config.baseUris,
-  });
+  // The environment is read again (NAME_FILE secrets included) on every reload.
+  const loadOptions = (): Omit<CompileOptions, 'mode'> => ({ env: readEnvironment(options.env ?? process.env), baseUris: config.baseUris });
+  const { capability, warnings } = loadCapability(config.capabilityPath, loadOptions());
   for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `capability: ${w.message}`);
 
   const metrics = new GatewayMetrics();
@@ -112,19 +105,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   const invoker = new Invoker(upstream, [createAuditInterceptor(logger)]);
 
-  // Every rest adapter gets its own server and port. A --rest-port override moves the first
-  // adapter; port 0 (tests) applies to all, since several adapters cannot share one fixed port.
-  const restServers: RestServer[] = [];
-  // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
-  for (const [index, restAdapter] of (config.mcpStdio ? [] : capability.rest).entries()) {
-    const app = buildRestServer(restAdapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
+  const requestTimeoutMs = config.upstreamTimeoutMs + 30_000;
+  // Built again for every reload: fastify cannot remove routes, so a new capability gets a new app.
+  const buildRest = (adapter: CompiledRestAdapter, served: CompiledCapability): FastifyInstance =>
+    buildRestServer(adapter, { invoker, maxResponseBytes: config.maxResponseBytes }, {
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
-      requestTimeoutMs: config.upstreamTimeoutMs + 30_000,
+      requestTimeoutMs,
       keepAliveTimeoutMs: 72_000,
-      info: capability.model.info,
+      info: served.model.info,
       metrics,
-      readiness: { breakers, cooldownMs: breakerCooldownMs, capability: capability.model.info?.label ?? config.capabilityPath },
+      readiness: { breakers, cooldownMs: breakerCooldownMs, capability: served.model.info?.label ?? config.capabilityPath },
       protection: {
         rateLimit: config.rateLimit ?? DEFAULTS.rateLimit,
         rateLimitWindowMs: config.rateLimitWindowMs ?? DEFAULTS.rateLimitWindowMs,
@@ -134,18 +125,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       auth,
       corsOrigins: config.corsOrigins ?? [],
     });
+
+  // Every rest adapter gets its own listener and port. A --rest-port override moves the first
+  // adapter; port 0 (tests) applies to all, since several adapters cannot share one fixed port.
+  const restServers: RestServer[] = [];
+  // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
+  for (const [index, restAdapter] of (config.mcpStdio ? [] : capability.rest).entries()) {
+    const listener = new RestListener(buildRest(restAdapter, capability), requestTimeoutMs);
     const port = config.restPort === 0 || (index === 0 && config.restPort !== undefined) ? config.restPort : restAdapter.port;
-    await app.listen({ host: config.host, port });
-    const address = app.server.address();
-    const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+    const boundPort = await listener.listen(config.host, port);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
-    restServers.push({ namespace: restAdapter.namespace, app, url });
+    restServers.push({ namespace: restAdapter.namespace, listener, url });
     logger.info(
       { adapter: 'rest', namespace: restAdapter.namespace, url, routes: restAdapter.routes.map((r) => `${r.method} ${r.path} -> ${r.operation.key}`) },
       'rest adapter listening',
     );
   }
-  const rest = restServers[0]?.app;
   const restUrl = restServers[0]?.url;
   if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
   else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
@@ -173,22 +168,48 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
+  let current = capability;
+  const reloading = startReloading(
+    {
+      file: config.capabilityPath,
+      logger,
+      loadOptions,
+      current: () => current,
+      setCurrent: (next) => (current = next),
+      rest: restServers.length === 0 ? undefined : { listeners: restServers.map((r) => r.listener), build: buildRest, portOverridden: config.restPort !== undefined },
+    },
+    config.watch ? [config.capabilityPath, ...filePaths(capability.model.envBinds.values(), options.env ?? process.env)] : undefined,
+  );
+
+  reloading.onReload((next) => {
+    breakers.track(next.upstreams);
+    const tools = next.mcp[0];
+    if (mcp !== undefined && tools !== undefined) mcp.replaceTools(tools);
+  });
+
   let closed = false;
   return {
-    capability,
+    get capability() {
+      return current;
+    },
     logger,
     metrics,
-    rest,
+    get rest() {
+      return restServers[0]?.listener.app;
+    },
     restUrl,
     mcp,
     mcpUrl: mcp?.url,
     auth,
     restServers,
+    config,
+    reload: reloading.reload,
+    onReload: reloading.onReload,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      // Both adapters drain at once, so shutdown is bounded by the slower one, not their sum.
-      await Promise.all([mcp?.close(), ...restServers.map((r) => closeDraining(r.app))]);
+      // Everything stops at once (listeners first stop accepting), so shutdown is bounded by the slowest part, not their sum.
+      await Promise.all([...restServers.map((r) => r.listener.close()), mcp?.close(), reloading.close()]);
       await pools.close();
     },
   };

@@ -4,6 +4,9 @@
  */
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
+/** REDACTED replaces every secret the gateway prints or logs. */
+export const REDACTED = '[Redacted]';
+
 /** REDACT_PATHS names every place a credential could appear in a log object. */
 export const REDACT_PATHS = [
   'authorization',
@@ -44,7 +47,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options: LoggerOptions = {
     level,
     base: { service: 'naftiko-gateway' },
-    redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return destination === undefined ? pino(options) : pino(options, destination);

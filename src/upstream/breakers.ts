@@ -90,12 +90,19 @@ export class CircuitBreakers {
 
   constructor(
     upstreams: readonly CompiledUpstream[],
-    threshold: number,
-    cooldownMs: number,
-    listener?: BreakerListener,
+    private readonly threshold: number,
+    private readonly cooldownMs: number,
+    private readonly listener?: BreakerListener,
   ) {
-    if (threshold <= 0) return;
-    for (const u of upstreams) this.byNamespace.set(u.namespace, new UpstreamBreaker(u.namespace, threshold, cooldownMs, listener));
+    this.track(upstreams);
+  }
+
+  /** track adds a breaker for each upstream not seen before (a reload may add upstreams); existing ones keep their state. */
+  track(upstreams: readonly CompiledUpstream[]): void {
+    if (this.threshold <= 0) return;
+    for (const u of upstreams) {
+      if (!this.byNamespace.has(u.namespace)) this.byNamespace.set(u.namespace, new UpstreamBreaker(u.namespace, this.threshold, this.cooldownMs, this.listener));
+    }
   }
 
   /** forUpstream is the upstream's breaker, or undefined when breaking is off. */

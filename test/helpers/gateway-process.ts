@@ -36,6 +36,10 @@ export interface GatewayProcessOptions {
   readonly args?: readonly string[];
   /** How long to wait for the listening line. */
   readonly timeoutMs?: number;
+  /** Working directory (default: the repository root). */
+  readonly cwd?: string;
+  /** Node arguments before the port flags (default: `[CLI, 'serve', capability]`), e.g. an image's ENTRYPOINT + CMD. */
+  readonly argv?: readonly string[];
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
@@ -53,8 +57,9 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
   for (const [k, v] of Object.entries({ PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env })) {
     if (v !== undefined) env[k] = v;
   }
-  const child = spawn(process.execPath, [CLI, 'serve', options.capability, '--rest-port', '0', '--mcp-port', '0', ...(options.args ?? [])], {
-    cwd: ROOT,
+  const argv = options.argv ?? [CLI, 'serve', options.capability];
+  const child = spawn(process.execPath, [...argv, '--rest-port', '0', '--mcp-port', '0', ...(options.args ?? [])], {
+    cwd: options.cwd ?? ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

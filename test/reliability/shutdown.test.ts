@@ -39,7 +39,8 @@ t.test('new connections are refused once shutdown begins', async (t) => {
     (res) => res.statusCode,
     (err: unknown) => (err as { code?: string }).code,
   );
-  t.ok(refused === 'ECONNREFUSED' || refused === 503, `a new request during shutdown: ${String(refused)}`);
+  // Refused, reset (accepted into the backlog just before the listener closed) or 503 from the closing app: never served.
+  t.ok(refused === 'ECONNREFUSED' || refused === 'ECONNRESET' || refused === 503, `a new request during shutdown: ${String(refused)}`);
   const res = await inflight;
   t.equal(res.statusCode, 200, 'the in-flight one still completes');
   await res.body.dump();
