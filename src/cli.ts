@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { checkCapabilityFile, CapabilityError, formatProblem } from './capability/index.js';
 import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues } from './config.js';
 import { startGateway, type RunningGateway } from './gateway.js';
+import { LEDGER_DEFAULT_DIR, LEDGER_ENV } from './ledger/config.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -25,6 +26,9 @@ Options for serve (flag > environment variable > capability file > default):
   --upstream-timeout-ms <n>   upstream timeout            ${ENV.upstreamTimeoutMs} (default ${DEFAULTS.upstreamTimeoutMs})
   --body-limit-bytes <n>      max request body            ${ENV.bodyLimitBytes} (default ${DEFAULTS.bodyLimitBytes})
   --log-level <level>         pino level                  ${ENV.logLevel} (default ${DEFAULTS.logLevel})
+  --ledger <on|off>           role-change ledger          ${LEDGER_ENV.ledger} (default on)
+  --ledger-dir <dir>          embedded ledger data        ${LEDGER_ENV.dir} (default ${LEDGER_DEFAULT_DIR})
+                              ${LEDGER_ENV.databaseUrl}=postgres://… uses a shared PostgreSQL instead (several replicas)
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
 
@@ -36,6 +40,8 @@ const SERVE_OPTIONS = {
   'upstream-timeout-ms': { type: 'string' },
   'body-limit-bytes': { type: 'string' },
   'log-level': { type: 'string' },
+  ledger: { type: 'string' },
+  'ledger-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -79,6 +85,8 @@ async function runServe(args: string[]): Promise<number> {
     upstreamTimeoutMs: values['upstream-timeout-ms'],
     bodyLimitBytes: values['body-limit-bytes'],
     logLevel: values['log-level'],
+    ledger: values.ledger,
+    ledgerDir: values['ledger-dir'],
   };
   const config = resolveConfig(flags, process.env);
   let gateway: RunningGateway;

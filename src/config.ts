@@ -1,6 +1,7 @@
 /**
  * Effective configuration: CLI flag > environment variable > capability file > default.
  */
+import { resolveLedgerConfig, type LedgerConfig } from './ledger/config.js';
 
 /** GatewayConfig is everything `serve` needs, resolved. */
 export interface GatewayConfig {
@@ -16,6 +17,8 @@ export interface GatewayConfig {
   readonly bodyLimitBytes: number;
   readonly maxResponseBytes: number;
   readonly logLevel: string;
+  /** Role-change ledger; undefined (embedders) or `off` disables it. */
+  readonly ledger?: LedgerConfig | undefined;
 }
 
 /** DEFAULTS are used when neither flag, environment nor capability says otherwise. */
@@ -55,6 +58,8 @@ export interface FlagValues {
   readonly upstreamTimeoutMs?: string | undefined;
   readonly bodyLimitBytes?: string | undefined;
   readonly logLevel?: string | undefined;
+  readonly ledger?: string | undefined;
+  readonly ledgerDir?: string | undefined;
 }
 
 function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -82,6 +87,14 @@ export function parseBaseUris(entries: readonly string[]): Record<string, string
   return out;
 }
 
+function ledgerConfig(flags: FlagValues, env: Readonly<Record<string, string | undefined>>): LedgerConfig {
+  try {
+    return resolveLedgerConfig(flags, env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** resolveConfig applies flag > env > default (the capability's own values are applied when it is loaded). */
 export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const pick = (flag: string | undefined, envName: string): string | undefined => flag ?? (env[envName] === '' ? undefined : env[envName]);
@@ -96,5 +109,6 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     bodyLimitBytes: integer('body limit', pick(flags.bodyLimitBytes, ENV.bodyLimitBytes), 1, 1024 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     maxResponseBytes: DEFAULTS.maxResponseBytes,
     logLevel: pick(flags.logLevel, ENV.logLevel) ?? DEFAULTS.logLevel,
+    ledger: ledgerConfig(flags, env),
   };
 }

@@ -5,10 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { loadCapability, type CompiledCapability } from './capability/index.js';
+import { registerLedgerRoute } from './adapters/rest/ledger-route.js';
 import { buildRestServer } from './adapters/rest/server.js';
 import type { GatewayConfig } from './config.js';
 import { createLogger } from './ops/logger.js';
 import { Invoker } from './engine/invoker.js';
+import { openLedger, type Ledger } from './ledger/index.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamPools } from './upstream/pools.js';
 import { VERSION } from './version.js';
@@ -21,6 +23,8 @@ export interface RunningGateway {
   readonly rest: FastifyInstance | undefined;
   /** `http://host:port` of the REST server. */
   readonly restUrl: string | undefined;
+  /** The role-change ledger, unless it is off. */
+  readonly ledger: Ledger | undefined;
   close(): Promise<void>;
 }
 
@@ -28,6 +32,8 @@ export interface RunningGateway {
 export interface StartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logDestination?: DestinationStream;
+  /** The ledger's clock (epoch ms), for tests of the seat guard. */
+  readonly clock?: () => number;
 }
 
 /** startGateway loads the capability and starts its adapters; a broken capability throws CapabilityError. */
@@ -42,7 +48,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const pools = new UpstreamPools();
   const upstream = new UpstreamClient(pools, { timeoutMs: config.upstreamTimeoutMs, userAgent: `naftiko-gateway/${VERSION}` });
 
-  const invoker = new Invoker(upstream, []);
+  const ledger = config.ledger === undefined ? undefined : await openLedger(config.ledger, logger, options.clock);
+  if (ledger === undefined) {
+    for (const op of capability.operations.values()) {
+      if (op.ledger?.seatGuard !== undefined && op.ledger.seatGuard.policy !== 'off') logger.warn({ operation: op.key }, 'ledger is off: the seat-rotation guard is not applied');
+    }
+  }
+  const invoker = new Invoker(upstream, ledger === undefined ? [] : [ledger.interceptor]);
 
   let rest: FastifyInstance | undefined;
   let restUrl: string | undefined;
@@ -54,8 +66,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       requestTimeoutMs: config.upstreamTimeoutMs + 30_000,
       keepAliveTimeoutMs: 72_000,
     });
+    if (ledger !== undefined) registerLedgerRoute(rest, ledger.db);
     const port = config.restPort ?? restAdapter.port;
-    await rest.listen({ host: config.host, port });
+    try {
+      await rest.listen({ host: config.host, port });
+    } catch (err) {
+      await ledger?.close();
+      throw err;
+    }
     const address = rest.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
     restUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
@@ -72,11 +90,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     logger,
     rest,
     restUrl,
+    ledger,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       await rest?.close();
       await pools.close();
+      await ledger?.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  * templates and routes, and build the frozen route tables adapters serve.
  */
 import { compileOutput } from './jsonpath.js';
+import { compileLedgerExtension } from './ledger-extension.js';
 import type {
   AuthenticationModel,
   BindingModel,
@@ -278,6 +279,7 @@ function compileConsumes(
         outputParameters: op.outputParameters,
         timeoutMs: op.timeoutMs,
         hints: mergeHints(methodHints(op.method), declaredHints(model, key)),
+        ledger: compileLedgerExtension(op.ledger, parameters, problems),
       });
     }
   });

@@ -3,6 +3,7 @@
  * Adapters only read these; nothing here is rebuilt per request.
  */
 import type { CompiledOutput } from './jsonpath.js';
+import type { CompiledLedgerSpec } from './ledger-extension.js';
 import type {
   CapabilityModel,
   HintsModel,
@@ -54,6 +55,8 @@ export interface CompiledOperation {
   readonly timeoutMs: number | undefined;
   /** Hints merged from the exposures that call this operation and the method's semantics. */
   readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
+  /** What the role-change ledger records and the seat guard checks (`x-ledger`, `x-seat-guard`). */
+  readonly ledger: CompiledLedgerSpec | undefined;
 }
 
 /** Where a consumed parameter's value comes from at request time. */

@@ -3,6 +3,8 @@
  * either dialect, before anything is resolved against the environment.
  */
 
+import type { LedgerExtensionModel } from './ledger-extension.js';
+
 /** HTTP methods a capability may declare. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** HttpMethod is one of HTTP_METHODS. */
@@ -63,6 +65,8 @@ export interface ConsumedOperationModel {
   readonly outputParameters: readonly OutputParameterModel[];
   readonly outputRawFormat: string;
   readonly timeoutMs: number | undefined;
+  /** Extensions `x-ledger` / `x-seat-guard` (role-change ledger and seat-rotation guard). */
+  readonly ledger: LedgerExtensionModel | undefined;
   readonly yamlPath: string;
 }
 

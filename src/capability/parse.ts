@@ -4,6 +4,7 @@
  * every problem with its YAML path instead of stopping at the first.
  */
 import { checkJsonPath, normalizeJsonPath } from './jsonpath.js';
+import { parseLedgerExtension } from './ledger-extension.js';
 import {
   HTTP_METHODS,
   type AuthenticationModel,
@@ -309,6 +310,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
         outputParameters,
         outputRawFormat: lower(outputRawFormat),
         timeoutMs,
+        ledger: parseLedgerExtension(op.value, op.path, problems),
         yamlPath: op.path,
       });
     }
