@@ -193,7 +193,7 @@ for (const target of targets()) {
 
     await t.test('GET /v1/ledger exports CSV', async (t) => {
       const json = (await page('?organization=1&limit=500')).items;
-      for (const variant of [{ path: '/v1/ledger?organization=1&limit=500', headers: { accept: 'text/csv' } }, { path: '/v1/ledger?organization=1&limit=500&format=csv', headers: {} }]) {
+      for (const variant of [{ path: '/v1/ledger?organization=1&limit=500', headers: { accept: 'text/csv' } }, { path: '/v1/ledger?organization=1&limit=500&format=csv', headers: {} as Record<string, string> }]) {
         const res = await call(base, 'GET', variant.path, undefined, variant.headers);
         t.equal(res.status, 200);
         t.match(res.headers['content-type'], /^text\/csv/);
