@@ -181,7 +181,7 @@ function resolveRef(text: string | undefined, key: string, ext: LedgerExtensionM
     return undefined;
   }
   if (field.length > 0 && param.type !== 'object') {
-    problems.error(path, `"${param.name}" is a ${param.type}; only object parameters have fields`);
+    problems.error(path, `"${param.name}" is of type ${param.type}; only object parameters have fields`);
     return undefined;
   }
   return { parameter: param.name, field, text };

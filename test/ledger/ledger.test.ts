@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import type { LedgerEntry } from '../../src/ledger/entry.js';
+import { callListRoleChanges, LIST_ROLE_CHANGES_TOOL } from '../../src/ledger/mcp-tool.js';
 import { startLabelStudio } from '../fixtures/label-studio/simulator.js';
 import { call, DAY_MS, startLedgerGateway, targets, TestClock, type Reply } from './helpers.js';
 
@@ -189,6 +190,18 @@ for (const target of targets()) {
       const bad = await call(base, 'GET', '/v1/ledger?cursor=bm90LWEtY3Vyc29y');
       t.equal(bad.status, 400);
       t.match(bad.json, { code: 'NGW_ERR_VALIDATION' });
+    });
+
+    await t.test('the MCP tool list-role-changes reads the same pages', async (t) => {
+      t.match(LIST_ROLE_CHANGES_TOOL.annotations, { readOnlyHint: true, destructiveHint: false });
+      const db = gw.ledger?.db;
+      if (db === undefined) throw new Error('ledger missing');
+      const result = await callListRoleChanges(db, { organization: '3', limit: 2 });
+      t.notOk(result.isError);
+      t.same(result.structuredContent, await page('?organization=3&limit=2'));
+      const bad = await callListRoleChanges(db, { since: 'last week' });
+      t.equal(bad.isError, true);
+      t.match(bad.content[0]?.text, /^NGW_ERR_VALIDATION \(400\)/);
     });
 
     await t.test('GET /v1/ledger exports CSV', async (t) => {

@@ -104,8 +104,18 @@ t.test('embedded: a gateway killed between intent and outcome leaves an "unknown
   const env = { GATEWAY_LEDGER_DIR: join(dir, 'ledger') };
   const first = await gateway(t, sim, env);
   await crashMidRequest(t, first, sim, 'crash-embedded');
-  const second = await gateway(t, sim, env);
+  // The restarted gateway runs a day ahead (GATEWAY_LEDGER_CLOCK_OFFSET_MS), inside the 7-day period of the crashed activation.
+  const second = await gateway(t, sim, { ...env, GATEWAY_LEDGER_CLOCK_OFFSET_MS: String(86_400_000) });
   const ready = await second.waitForLog((l) => l['msg'] === 'ledger ready');
   t.equal(ready['abandonedIntents'], 1, 'found at startup');
-  t.match((await entries(second)).find((e) => e.requestId === 'crash-embedded'), { status: 'unknown', operation: 'sim.enforce', userId: '13', newRole: 'AN', completedAt: null });
+  const crashed = (await entries(second)).find((e) => e.requestId === 'crash-embedded');
+  t.match(crashed, { status: 'unknown', operation: 'sim.enforce', userId: '13', newRole: 'AN', completedAt: null });
+  const before = Date.now();
+  const deactivate = await call(second.url, 'PATCH', '/v1/enforce/1/memberships', { user_id: 13, role: 'DI' });
+  t.equal(deactivate.status, 409, 'an activation with an unknown outcome still counts: the guard errs on the side of the seat');
+  const problem = deactivate.json as { assignedAt: string; allowedAt: string };
+  t.equal(problem.assignedAt, crashed?.time);
+  t.equal(Date.parse(problem.allowedAt) - Date.parse(problem.assignedAt), 7 * 86_400_000);
+  const blocked = (await entries(second, '&status=blocked'))[0];
+  t.ok(Date.parse(blocked?.time ?? '') >= before + 86_400_000, 'the offset clock stamped the refusal');
 });
