@@ -170,6 +170,9 @@ for (const target of targets()) {
       t.equal((await call(base, 'GET', '/v1/ledger?since=yesterday')).status, 400);
       t.equal((await call(base, 'GET', '/v1/ledger?limit=0')).status, 400);
       t.equal((await call(base, 'GET', '/v1/ledger?colour=red')).status, 400, 'unknown filter');
+      const post = await call(base, 'POST', '/v1/ledger', {});
+      t.equal(post.status, 405, 'the ledger is read-only');
+      t.equal(post.headers['allow'], 'GET, HEAD');
     });
 
     await t.test('GET /v1/ledger pages with an opaque cursor', async (t) => {

@@ -103,11 +103,13 @@ t.test('embedded: a gateway killed between intent and outcome leaves an "unknown
   t.teardown(() => sim.close());
   const env = { GATEWAY_LEDGER_DIR: join(dir, 'ledger') };
   const first = await gateway(t, sim, env);
+  t.match(await first.waitForLog((l) => l['msg'] === 'ledger ready'), { ledger: 'embedded', migrationsApplied: [1], abandonedIntents: 0 });
   await crashMidRequest(t, first, sim, 'crash-embedded');
   // The restarted gateway runs a day ahead (GATEWAY_LEDGER_CLOCK_OFFSET_MS), inside the 7-day period of the crashed activation.
   const second = await gateway(t, sim, { ...env, GATEWAY_LEDGER_CLOCK_OFFSET_MS: String(86_400_000) });
   const ready = await second.waitForLog((l) => l['msg'] === 'ledger ready');
   t.equal(ready['abandonedIntents'], 1, 'found at startup');
+  t.same(ready['migrationsApplied'], [], 'migrations are applied once');
   const crashed = (await entries(second)).find((e) => e.requestId === 'crash-embedded');
   t.match(crashed, { status: 'unknown', operation: 'sim.enforce', userId: '13', newRole: 'AN', completedAt: null });
   const before = Date.now();

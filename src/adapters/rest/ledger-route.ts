@@ -7,6 +7,8 @@ import type { SqlRunner } from '../../ledger/database.js';
 import { toCsv } from '../../ledger/csv.js';
 import { ENTRY_FIELDS } from '../../ledger/entry.js';
 import { LEDGER_FILTER_SCHEMA, listEntries, type LedgerFilter } from '../../ledger/list.js';
+import { GatewayError } from '../../errors.js';
+import { sendProblem } from './problem.js';
 
 /** LEDGER_PATH is where the ledger is read. */
 export const LEDGER_PATH = '/v1/ledger';
@@ -37,8 +39,14 @@ function nextLink(request: FastifyRequest<{ Querystring: LedgerQuery }>, cursor:
   return `<${LEDGER_PATH}?${params.toString()}>; rel="next"`;
 }
 
-/** registerLedgerRoute adds `GET /v1/ledger` to the REST server. */
+function readOnly(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('allow', 'GET, HEAD');
+  return sendProblem(reply, new GatewayError('NGW_ERR_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; allowed: GET, HEAD`));
+}
+
+/** registerLedgerRoute adds `GET /v1/ledger` (and 405 for other methods) to the REST server. */
 export function registerLedgerRoute(app: FastifyInstance, db: SqlRunner): void {
+  app.route({ method: ['DELETE', 'PATCH', 'POST', 'PUT', 'OPTIONS'], url: LEDGER_PATH, handler: readOnly });
   app.route<{ Querystring: LedgerQuery }>({
     method: 'GET',
     url: LEDGER_PATH,
