@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { request } from 'undici';
 import { resolveConfig } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import type { LedgerConfig } from '../../src/ledger/config.js';
+import { sendJson, type Reply } from '../helpers/http.js';
 
 /** Test is the part of a tap test the helpers use. */
 interface Test {
@@ -105,27 +105,6 @@ export async function startLedgerGateway(
   return gw;
 }
 
-/** Reply is a response read whole. */
-export interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: unknown;
-}
-
-/** call sends a request and reads the whole response. */
-export async function call(base: string, method: 'GET' | 'PATCH' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await request(base + path, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
-}
+/** call is sendJson: one request, the whole reply. */
+export const call = sendJson;
+export type { Reply };
