@@ -6,11 +6,9 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LedgerConfig } from './config.js';
 import type { LedgerDatabase } from './database.js';
-import { openEmbeddedDatabase } from './embedded-database.js';
 import { BOOT_LOCK_NAMESPACE } from './entry.js';
 import { LedgerInterceptor, type Clock } from './interceptor.js';
 import { migrate } from './migrations.js';
-import { openPostgresDatabase } from './postgres-database.js';
 import { LedgerStore } from './store.js';
 
 /** Ledger is an open ledger: its store, interceptor and database. */
@@ -27,10 +25,11 @@ const BOOT_KEY_ATTEMPTS = 5;
 /** openLedger opens the configured database; undefined when the ledger is off. */
 export async function openLedger(config: LedgerConfig, logger: Logger, clock?: Clock): Promise<Ledger | undefined> {
   if (config.mode === 'off') return undefined;
+  // Only the chosen driver is loaded: PGlite's WebAssembly build is of no use to a replica on PostgreSQL.
   const db =
     config.mode === 'postgres'
-      ? await openPostgresDatabase(config.url, (err) => logger.error({ err }, 'ledger: database connection error'))
-      : await openEmbeddedDatabase(config.dir);
+      ? await (await import('./postgres-database.js')).openPostgresDatabase(config.url, (err) => logger.error({ err }, 'ledger: database connection error'))
+      : await (await import('./embedded-database.js')).openEmbeddedDatabase(config.dir);
   try {
     const applied = await migrate(db);
     let bootKey = 0;
