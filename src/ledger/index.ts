@@ -9,6 +9,7 @@ import type { LedgerDatabase } from './database.js';
 import { BOOT_LOCK_NAMESPACE } from './entry.js';
 import { LedgerInterceptor, type Clock } from './interceptor.js';
 import { migrate } from './migrations.js';
+import { describeUrl } from './url.js';
 import { LedgerStore } from './store.js';
 
 /** Ledger is an open ledger: its store, interceptor and database. */
@@ -26,10 +27,16 @@ const BOOT_KEY_ATTEMPTS = 5;
 export async function openLedger(config: LedgerConfig, logger: Logger, clock?: Clock): Promise<Ledger | undefined> {
   if (config.mode === 'off') return undefined;
   // Only the chosen driver is loaded: PGlite's WebAssembly build is of no use to a replica on PostgreSQL.
-  const db =
-    config.mode === 'postgres'
-      ? await (await import('./postgres-database.js')).openPostgresDatabase(config.url, (err) => logger.error({ err }, 'ledger: database connection error'))
-      : await (await import('./embedded-database.js')).openEmbeddedDatabase(config.dir);
+  let db: LedgerDatabase;
+  try {
+    db =
+      config.mode === 'postgres'
+        ? await (await import('./postgres-database.js')).openPostgresDatabase(config.url, (err) => logger.error({ err }, 'ledger: database connection error'))
+        : await (await import('./embedded-database.js')).openEmbeddedDatabase(config.dir);
+  } catch (err) {
+    const where = config.mode === 'postgres' ? describeUrl(config.url) : config.dir;
+    throw new Error(`ledger: cannot open ${where}: ${(err as Error).message}`, { cause: err });
+  }
   try {
     const applied = await migrate(db);
     let bootKey = 0;

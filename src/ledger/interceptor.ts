@@ -20,6 +20,18 @@ export const MAX_REASON_LENGTH = 500;
 export const WRITE_SCOPE = 'write';
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
 
+const INTEGER_TEXT = /^\s*\+?0*(\d+)(\.0*)?\s*$/;
+
+/**
+ * canonicalId writes `14`, `"014"`, `" 14"` and `"14.0"` the same way: Label Studio (DRF IntegerField)
+ * reads them all as user 14, so the guard must not see four different seats.
+ */
+export function canonicalId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const m = INTEGER_TEXT.exec(value);
+  return m === null ? value : (m[1] as string).replace(/^0+(?=\d)/, '');
+}
+
 /** Clock returns epoch milliseconds; tests inject an offset clock. */
 export type Clock = () => number;
 
@@ -87,8 +99,8 @@ export class LedgerInterceptor implements CallInterceptor {
     const spec = call.operation.ledger;
     const guard = spec?.seatGuard;
     const overrideReason = guard === undefined || guard.policy === 'off' ? undefined : readOverride(guard, ctx);
-    const organizationId = readInput(values, spec?.organization);
-    const userId = readInput(values, spec?.user);
+    const organizationId = canonicalId(readInput(values, spec?.organization));
+    const userId = canonicalId(readInput(values, spec?.user));
     let result: IntentResult;
     try {
       result = await this.store.recordIntent({

@@ -4,8 +4,12 @@
  */
 import pg from 'pg';
 import type { LedgerDatabase, SqlRunner } from './database.js';
+import { describeUrl } from './url.js';
 
 const POOL_SIZE = 4;
+/** LIVENESS_APPLICATION names the connection holding this process's liveness lock (see pg_stat_activity). */
+export const LIVENESS_APPLICATION = 'naftiko-gateway-liveness';
+const RELOCK_DELAY_MS = 1000;
 
 function runner(client: pg.Pool | pg.PoolClient | pg.Client): SqlRunner {
   return {
@@ -18,23 +22,38 @@ function runner(client: pg.Pool | pg.PoolClient | pg.Client): SqlRunner {
   };
 }
 
-/** describeUrl is `postgres://host:port/db` without user or password. */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return 'postgres://(unparseable url)';
-  }
-}
-
 /** openPostgresDatabase connects a small pool and checks the server answers. */
 export async function openPostgresDatabase(url: string, onError: (err: Error) => void): Promise<LedgerDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, application_name: 'naftiko-gateway' });
   pool.on('error', onError);
   await pool.query('SELECT 1');
-  // The liveness lock lives on its own connection for the life of the process.
+  // The liveness locks live on their own connection for the life of the process; if that connection drops
+  // (a PostgreSQL restart, a network blip), it is reopened and the locks taken again.
   let lockClient: pg.Client | undefined;
+  let closing = false;
+  const held: [number, number][] = [];
+  const connectLockClient = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString: url, application_name: LIVENESS_APPLICATION });
+    client.on('error', onError);
+    client.on('end', () => {
+      if (lockClient !== client) return;
+      lockClient = undefined;
+      if (!closing) setTimeout(relock, RELOCK_DELAY_MS).unref();
+    });
+    await client.connect();
+    return client;
+  };
+  const relock = async (): Promise<void> => {
+    if (closing || lockClient !== undefined) return;
+    try {
+      const client = await connectLockClient();
+      for (const [namespace, key] of held) await client.query('SELECT pg_advisory_lock($1, $2)', [namespace, key]);
+      lockClient = client;
+    } catch (err) {
+      onError(err as Error);
+      if (!closing) setTimeout(relock, RELOCK_DELAY_MS).unref();
+    }
+  };
   const base = runner(pool);
   return {
     kind: 'postgres',
@@ -56,16 +75,17 @@ export async function openPostgresDatabase(url: string, onError: (err: Error) =>
       }
     },
     async holdSessionLock(namespace: number, key: number): Promise<boolean> {
-      if (lockClient === undefined) {
-        lockClient = new pg.Client({ connectionString: url, application_name: 'naftiko-gateway-liveness' });
-        lockClient.on('error', onError);
-        await lockClient.connect();
-      }
+      lockClient ??= await connectLockClient();
       const rows = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [namespace, key]);
-      return rows.rows[0]?.locked === true;
+      const locked = rows.rows[0]?.locked === true;
+      if (locked) held.push([namespace, key]);
+      return locked;
     },
     async close(): Promise<void> {
-      await lockClient?.end().catch(() => undefined);
+      closing = true;
+      const client = lockClient;
+      lockClient = undefined;
+      await client?.end().catch(() => undefined);
       await pool.end();
     },
   };

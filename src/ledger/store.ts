@@ -133,12 +133,15 @@ export class LedgerStore {
     });
   }
 
-  /** recordOutcome completes an intent; a failed change restores the seat it would have changed. */
+  /**
+   * recordOutcome completes an intent; a failed change restores the seat it would have changed. An intent
+   * another replica marked `unknown` (our liveness lock was lost for a while) still gets its real outcome.
+   */
   recordOutcome(entryId: string, outcome: OutcomeRecord): Promise<void> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<{ organization_id: string | null; user_id: string | null; old_role: string | null; prev_ms: number | null }>(
         `UPDATE ledger_entries SET status = $2, upstream_status = $3, error_code = $4, completed_at = $5::timestamptz
-          WHERE id = $1::bigint AND status = 'pending'
+          WHERE id = $1::bigint AND status IN ('pending', 'unknown')
           RETURNING organization_id, user_id, old_role, ${ms('prev_active_since')} AS prev_ms`,
         [entryId, outcome.status, outcome.upstreamStatus ?? null, outcome.errorCode ?? null, iso(outcome.nowMs)],
       );

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { CapabilityError, loadCapabilityText } from '../../src/capability/index.js';
 import { parseDurationMs } from '../../src/capability/ledger-extension.js';
+import { canonicalId } from '../../src/ledger/interceptor.js';
 
 const ENV = { env: { LABEL_STUDIO_API_KEY: 'k' } };
 
@@ -24,6 +25,11 @@ t.test('the shipped capability guards memberships with the vendor defaults', asy
 t.test('durations', async (t) => {
   const table: [string, number | undefined][] = [['7d', 604_800_000], ['12h', 43_200_000], ['30m', 1_800_000], ['0s', 0], ['250ms', 250], ['1.5d', 129_600_000], ['2w', 1_209_600_000], ['7', undefined], ['-1d', undefined], ['7 days', undefined]];
   for (const [text, want] of table) t.equal(parseDurationMs(text), want, text);
+});
+
+t.test('seat ids are compared the way Label Studio reads them', async (t) => {
+  const table: [string | undefined, string | undefined][] = [['14', '14'], ['014', '14'], [' 14 ', '14'], ['+14', '14'], ['14.00', '14'], ['0', '0'], ['000', '0'], ['14.5', '14.5'], ['abc', 'abc'], [undefined, undefined]];
+  for (const [input, want] of table) t.equal(canonicalId(input), want, JSON.stringify(input));
 });
 
 t.test('broken extensions are load errors naming the YAML path', async (t) => {

@@ -58,6 +58,11 @@ for (const target of targets()) {
       t.equal(sim.requests.length, 0, 'upstream never called');
       t.equal(sim.state.memberships.find((m) => m.organization === 1 && m.user_id === 15)?.role, 'AN');
       t.match(await latest(), { requestId: 'rotate-too-early', status: 'blocked', guard: 'blocked', oldRole: 'AN', newRole: 'DI', errorCode: 'NGW_ERR_CONFLICT', upstreamStatus: null });
+      for (const spelling of ['015', ' 15', '15.0']) {
+        const res = await patch('/v1/enforce/1/memberships', { user_id: spelling, role: 'DI' });
+        t.equal(res.status, 409, `user_id ${JSON.stringify(spelling)} is user 15 to Label Studio, and to the guard`);
+      }
+      t.equal(sim.requests.length, 0);
     });
 
     await t.test('enforce: allowed exactly when the minimum period is over', async (t) => {

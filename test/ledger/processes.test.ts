@@ -7,7 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import t, { type Test } from 'tap';
+import { BOOT_LOCK_NAMESPACE } from '../../src/ledger/entry.js';
+import { LIVENESS_APPLICATION } from '../../src/ledger/postgres-database.js';
 import type { LedgerEntry } from '../../src/ledger/entry.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -85,6 +88,18 @@ t.test('postgres: two replicas', { skip: ADMIN_URL === undefined ? NO_POSTGRES :
     t.equal(after.status, 409, 'once the activation completed, the minimum period applies on the other replica');
     t.match(after.json, { rule: 'minimum-period', userId: '14' });
     t.equal(sim.requests.length, 1);
+  });
+
+  await t.test('a replica whose liveness connection drops takes its lock again', async (t) => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    t.teardown(() => admin.end());
+    const locks = async (): Promise<number> =>
+      Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [BOOT_LOCK_NAMESPACE])).rows[0]?.n);
+    t.equal(await locks(), 2, 'one per replica');
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, [LIVENESS_APPLICATION]);
+    t.equal(killed.rowCount, 2);
+    await until('both replicas to take their locks again', async () => ((await locks()) === 2 ? true : undefined));
   });
 
   await t.test('a replica killed between intent and outcome leaves an "unknown" entry', async (t) => {
