@@ -32,6 +32,13 @@ export function canonicalId(value: string | undefined): string | undefined {
   return m === null ? value : (m[1] as string).replace(/^0+(?=\d)/, '');
 }
 
+/** MAX_FIELD_LENGTH bounds what a client's input can write into the ledger (ids and roles are short). */
+const MAX_FIELD_LENGTH = 128;
+
+function bounded(value: string | undefined): string | undefined {
+  return value === undefined || value.length <= MAX_FIELD_LENGTH ? value : `${value.slice(0, MAX_FIELD_LENGTH)}…`;
+}
+
 /** Clock returns epoch milliseconds; tests inject an offset clock. */
 export type Clock = () => number;
 
@@ -99,8 +106,8 @@ export class LedgerInterceptor implements CallInterceptor {
     const spec = call.operation.ledger;
     const guard = spec?.seatGuard;
     const overrideReason = guard === undefined || guard.policy === 'off' ? undefined : readOverride(guard, ctx);
-    const organizationId = canonicalId(readInput(values, spec?.organization));
-    const userId = canonicalId(readInput(values, spec?.user));
+    const organizationId = bounded(canonicalId(readInput(values, spec?.organization)));
+    const userId = bounded(canonicalId(readInput(values, spec?.user)));
     let result: IntentResult;
     try {
       result = await this.store.recordIntent({
@@ -110,7 +117,7 @@ export class LedgerInterceptor implements CallInterceptor {
         adapter: ctx.adapter,
         organizationId,
         userId,
-        newRole: readInput(values, spec?.role),
+        newRole: bounded(readInput(values, spec?.role)),
         callerId: ctx.caller?.id,
         requestId: ctx.requestId,
         guard,
