@@ -52,19 +52,25 @@ function verdictFor(guard: SeatGuardModel, violation: Violation | undefined, ove
   return 'blocked';
 }
 
+/*
+ * INSERT … ON CONFLICT DO UPDATE creates the row or locks the existing one (like SELECT … FOR UPDATE)
+ * and returns it, in one round trip; the no-op SET is what makes PostgreSQL take the row lock.
+ */
 async function lockOrganization(tx: SqlRunner, organizationId: string): Promise<number | null> {
-  await tx.query('INSERT INTO ledger_organizations (organization_id) VALUES ($1) ON CONFLICT DO NOTHING', [organizationId]);
   const rows = await tx.query<{ last_ms: number | null }>(
-    `SELECT ${ms('last_change_at')} AS last_ms FROM ledger_organizations WHERE organization_id = $1 FOR UPDATE`,
+    `INSERT INTO ledger_organizations AS o (organization_id) VALUES ($1)
+      ON CONFLICT (organization_id) DO UPDATE SET organization_id = o.organization_id
+      RETURNING ${ms('o.last_change_at')} AS last_ms`,
     [organizationId],
   );
   return num(rows[0]?.last_ms);
 }
 
 async function lockSeat(tx: SqlRunner, organizationId: string, userId: string): Promise<SeatState> {
-  await tx.query('INSERT INTO ledger_seats (organization_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [organizationId, userId]);
   const rows = await tx.query<{ role: string | null; active_ms: number | null }>(
-    `SELECT role, ${ms('active_since')} AS active_ms FROM ledger_seats WHERE organization_id = $1 AND user_id = $2 FOR UPDATE`,
+    `INSERT INTO ledger_seats AS s (organization_id, user_id) VALUES ($1, $2)
+      ON CONFLICT (organization_id, user_id) DO UPDATE SET user_id = s.user_id
+      RETURNING s.role, ${ms('s.active_since')} AS active_ms`,
     [organizationId, userId],
   );
   return { role: rows[0]?.role ?? null, activeSinceMs: num(rows[0]?.active_ms) };
