@@ -10,7 +10,7 @@ import { buildRestServer } from './adapters/rest/server.js';
 import type { GatewayConfig } from './config.js';
 import { createLogger } from './ops/logger.js';
 import { Invoker } from './engine/invoker.js';
-import { openLedger, type Ledger } from './ledger/index.js';
+import { openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamPools } from './upstream/pools.js';
 import { VERSION } from './version.js';
@@ -49,11 +49,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const upstream = new UpstreamClient(pools, { timeoutMs: config.upstreamTimeoutMs, userAgent: `naftiko-gateway/${VERSION}` });
 
   const ledger = config.ledger === undefined ? undefined : await openLedger(config.ledger, logger, options.clock);
-  if (ledger === undefined) {
-    for (const op of capability.operations.values()) {
-      if (op.ledger?.seatGuard !== undefined && op.ledger.seatGuard.policy !== 'off') logger.warn({ operation: op.key }, 'ledger is off: the seat-rotation guard is not applied');
-    }
-  }
+  if (ledger === undefined) warnUnguarded(capability, logger);
   const invoker = new Invoker(upstream, ledger === undefined ? [] : [ledger.interceptor]);
 
   let rest: FastifyInstance | undefined;

@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { CompiledCapability } from '../capability/compiled.js';
 import type { LedgerConfig } from './config.js';
 import type { LedgerDatabase } from './database.js';
 import { BOOT_LOCK_NAMESPACE } from './entry.js';
@@ -61,5 +62,12 @@ export async function openLedger(config: LedgerConfig, logger: Logger, clock?: C
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;
+  }
+}
+
+/** warnUnguarded says at boot which guarded operations go unguarded because the ledger is off. */
+export function warnUnguarded(capability: CompiledCapability, logger: Logger): void {
+  for (const op of capability.operations.values()) {
+    if (op.ledger?.seatGuard !== undefined && op.ledger.seatGuard.policy !== 'off') logger.warn({ operation: op.key }, 'ledger is off: the seat-rotation guard is not applied');
   }
 }
