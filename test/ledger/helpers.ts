@@ -95,7 +95,7 @@ export async function startLedgerGateway(
   options: { capability: string; upstreamUrl: string; apiKey: string; ledger: LedgerConfig; clock?: TestClock },
 ): Promise<RunningGateway> {
   const env = { LABEL_STUDIO_API_KEY: options.apiKey };
-  const config = resolveConfig({ capability: options.capability, restPort: '0', baseUri: [options.upstreamUrl], logLevel: 'warn' }, env);
+  const config = resolveConfig({ capability: options.capability, restPort: '0', mcpPort: '0', baseUri: [options.upstreamUrl], logLevel: 'warn' }, env);
   const gw = await startGateway({ ...config, ledger: options.ledger }, {
     env,
     clock: options.clock?.now,
