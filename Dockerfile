@@ -37,6 +37,9 @@ ENV GATEWAY_CAPABILITY=${GATEWAY_CAPABILITY} \
     GATEWAY_HOST=0.0.0.0
 # The image's `node` user, numerically so Kubernetes' runAsNonRoot can verify it.
 # Code and dependencies stay owned by root: the gateway cannot modify itself.
+# The embedded role-change ledger lives in ./data/ledger: writable by the runtime user, a volume to keep it.
+RUN mkdir -p /app/data && chown 1000:1000 /app/data
+VOLUME ["/app/data"]
 USER 1000:1000
 EXPOSE 8080 9090
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

@@ -12,6 +12,7 @@ import { hashApiKey, loadApiKeys } from './security/api-keys.js';
 import { InboundAuth } from './security/inbound-auth.js';
 import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
 import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
+import { LEDGER_DEFAULT_DIR, LEDGER_ENV } from './ledger/config.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -60,6 +61,9 @@ Options for serve (flag > environment variable > capability file > default):
   --print-config              print the effective configuration (secrets masked) as JSON and exit
 The capability is also reloaded on SIGHUP; a bad one is logged and the previous one keeps serving.
 A variable NAME may be read from a file named by NAME_FILE (e.g. a mounted Kubernetes Secret).
+  --ledger <on|off>           role-change ledger          ${LEDGER_ENV.ledger} (default on)
+  --ledger-dir <dir>          embedded ledger data        ${LEDGER_ENV.dir} (default ${LEDGER_DEFAULT_DIR})
+                              ${LEDGER_ENV.databaseUrl}=postgres://… uses a shared PostgreSQL instead (several replicas)
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
 
@@ -90,6 +94,8 @@ const SERVE_OPTIONS = {
   'cors-origins': { type: 'string' },
   watch: { type: 'boolean' },
   'print-config': { type: 'boolean' },
+  ledger: { type: 'string' },
+  'ledger-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -191,6 +197,8 @@ async function runServe(args: string[]): Promise<number> {
     allowUnauthenticated: values['allow-unauthenticated'],
     corsOrigins: values['cors-origins'],
     watch: values.watch,
+    ledger: values.ledger,
+    ledgerDir: values['ledger-dir'],
   };
   let gateway: RunningGateway;
   try {

@@ -1,6 +1,7 @@
 /**
  * Effective configuration: CLI flag > environment variable > capability file > default.
  */
+import { resolveLedgerConfig, type LedgerConfig } from './ledger/config.js';
 
 /** GatewayConfig is everything `serve` needs, resolved. */
 export interface GatewayConfig {
@@ -55,6 +56,8 @@ export interface GatewayConfig {
   readonly corsOrigins?: readonly string[];
   /** Reload the capability when its file (or a `NAME_FILE` secret) changes. */
   readonly watch: boolean;
+  /** Role-change ledger; undefined (embedders) or `off` disables it. */
+  readonly ledger?: LedgerConfig | undefined;
 }
 
 /** DEFAULTS are used when neither flag, environment nor capability says otherwise. */
@@ -142,6 +145,8 @@ export interface FlagValues {
   readonly allowUnauthenticated?: boolean | undefined;
   readonly corsOrigins?: string | undefined;
   readonly watch?: boolean | undefined;
+  readonly ledger?: string | undefined;
+  readonly ledgerDir?: string | undefined;
 }
 
 function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -182,6 +187,14 @@ export function parseBaseUris(entries: readonly string[]): Record<string, string
   return out;
 }
 
+function ledgerConfig(flags: FlagValues, env: Readonly<Record<string, string | undefined>>): LedgerConfig {
+  try {
+    return resolveLedgerConfig(flags, env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** resolveConfig applies flag > env > default (the capability's own values are applied when it is loaded). */
 export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const pick = (flag: string | undefined, envName: string): string | undefined => flag ?? (env[envName] === '' ? undefined : env[envName]);
@@ -206,6 +219,7 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     corsOrigins: (pick(flags.corsOrigins, ENV.corsOrigins) ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     ...resolveReliability(flags, pick),
     watch: flags.watch ?? flag('watch', env[ENV.watch]) ?? DEFAULTS.watch,
+    ledger: ledgerConfig(flags, env),
   };
 }
 

@@ -54,11 +54,13 @@ export class GatewayError extends Error {
   readonly title: string;
   readonly errors: readonly FieldError[] | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** Extension members of the problem (RFC 9457 section 3.2), e.g. the user a 409 is about. */
+  readonly members: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     code: ErrorCode,
     detail: string,
-    extra?: { errors?: readonly FieldError[]; headers?: Record<string, string>; cause?: unknown },
+    extra?: { errors?: readonly FieldError[]; headers?: Record<string, string>; members?: Record<string, unknown>; cause?: unknown },
   ) {
     super(detail, extra?.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'GatewayError';
@@ -67,6 +69,7 @@ export class GatewayError extends Error {
     this.title = ERRORS[code].title;
     this.errors = extra?.errors;
     this.headers = extra?.headers;
+    this.members = extra?.members;
   }
 }
 
@@ -79,6 +82,7 @@ export interface Problem {
   instance: string;
   code: ErrorCode;
   errors?: readonly FieldError[];
+  [member: string]: unknown;
 }
 
 const PROBLEM_TYPE_PREFIX = 'urn:naftiko-gateway:problem:';
@@ -91,6 +95,7 @@ export function problemTypeFor(code: ErrorCode): string {
 /** toProblem renders a GatewayError for the request `requestId`. */
 export function toProblem(err: GatewayError, requestId: string): Problem {
   const problem: Problem = {
+    ...err.members,
     type: problemTypeFor(err.code),
     title: err.title,
     status: err.status,

@@ -20,6 +20,7 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { startReloading, type ReloadListener, type ReloadResult } from './reload.js';
 import { CircuitBreakers } from './upstream/breakers.js';
 import { OutboundThrottle } from './upstream/throttle.js';
+import { openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
 import { UpstreamClient } from './upstream/client.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
 import { loadApiKeys } from './security/api-keys.js';
@@ -52,6 +53,8 @@ export interface RunningGateway {
   onReload(listener: ReloadListener): void;
   /** The effective configuration the gateway started with. */
   readonly config: GatewayConfig;
+  /** The role-change ledger, unless it is off. */
+  readonly ledger: Ledger | undefined;
   close(): Promise<void>;
 }
 
@@ -74,6 +77,8 @@ export interface StartOptions {
   /** Read again on every reload (with `NAME_FILE` variables); defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logDestination?: DestinationStream;
+  /** The ledger's clock (epoch ms), for tests of the seat guard. */
+  readonly clock?: () => number;
 }
 
 /** startGateway loads the capability and starts its adapters; a broken capability throws CapabilityError. */
@@ -103,7 +108,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     observer: metrics,
   });
 
-  const invoker = new Invoker(upstream, [createAuditInterceptor(logger)]);
+  const ledger = config.ledger === undefined ? undefined : await openLedger(config.ledger, logger, options.clock);
+  if (ledger === undefined) warnUnguarded(capability, logger);
+  // The ledger goes first: its seat guard may refuse a call, which the audit line then records.
+  const invoker = new Invoker(upstream, ledger === undefined ? [createAuditInterceptor(logger)] : [ledger.interceptor, createAuditInterceptor(logger)]);
 
   const requestTimeoutMs = config.upstreamTimeoutMs + 30_000;
   // Built again for every reload: fastify cannot remove routes, so a new capability gets a new app.
@@ -124,6 +132,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       },
       auth,
       corsOrigins: config.corsOrigins ?? [],
+      ledger: ledger?.db,
     });
 
   // Every rest adapter gets its own listener and port. A --rest-port override moves the first
@@ -133,7 +142,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   for (const [index, restAdapter] of (config.mcpStdio ? [] : capability.rest).entries()) {
     const listener = new RestListener(buildRest(restAdapter, capability), requestTimeoutMs);
     const port = config.restPort === 0 || (index === 0 && config.restPort !== undefined) ? config.restPort : restAdapter.port;
-    const boundPort = await listener.listen(config.host, port);
+    let boundPort: number;
+    try {
+      boundPort = await listener.listen(config.host, port);
+    } catch (err) {
+      // A port in use must not leave the ledger (and its file lock) or earlier listeners open.
+      await Promise.all([listener.close(), ...restServers.map((r) => r.listener.close())]);
+      await ledger?.close();
+      await pools.close();
+      throw err;
+    }
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
     restServers.push({ namespace: restAdapter.namespace, listener, url });
     logger.info(
@@ -205,12 +223,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     config,
     reload: reloading.reload,
     onReload: reloading.onReload,
+    ledger,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       // Everything stops at once (listeners first stop accepting), so shutdown is bounded by the slowest part, not their sum.
       await Promise.all([...restServers.map((r) => r.listener.close()), mcp?.close(), reloading.close()]);
       await pools.close();
+      await ledger?.close();
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { compileBody } from './body-template.js';
 import { compileOutput, compileSelect } from './jsonpath.js';
+import { compileLedgerExtension } from './ledger-extension.js';
 import type {
   AuthenticationModel,
   BindingModel,
@@ -324,6 +325,7 @@ function compileConsumes(
         body: op.body === undefined ? undefined : compileBody(op.body),
         fixedValues,
         hints: mergeHints(methodHints(op.method), declaredHints(model, key)),
+        ledger: compileLedgerExtension(op.ledger, parameters, problems),
       });
     }
   });

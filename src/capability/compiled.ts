@@ -5,6 +5,7 @@
 import type { JSONValue } from 'json-p3';
 import type { CompiledBody } from './body-template.js';
 import type { CompiledOutput } from './jsonpath.js';
+import type { CompiledLedgerSpec } from './ledger-extension.js';
 import type {
   CapabilityModel,
   HintsModel,
@@ -75,6 +76,8 @@ export interface CompiledOperation {
   readonly fixedValues: ReadonlyMap<string, string>;
   /** Hints merged from the exposures that call this operation and the method's semantics. */
   readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
+  /** What the role-change ledger records and the seat guard checks (`x-ledger`, `x-seat-guard`). */
+  readonly ledger: CompiledLedgerSpec | undefined;
 }
 
 /** Where a consumed parameter's value comes from at request time. */

@@ -3,6 +3,8 @@
  * either dialect, before anything is resolved against the environment.
  */
 
+import type { LedgerExtensionModel } from './ledger-extension.js';
+
 /** HTTP methods a capability may declare. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** HttpMethod is one of HTTP_METHODS. */
@@ -124,6 +126,8 @@ export interface ConsumedOperationModel {
   /** The `x-resilience` extension: retry and spacing overrides for this operation. */
   readonly resilience: OperationResilienceModel | undefined;
   readonly body: BodyTemplateModel | undefined;
+  /** Extensions `x-ledger` / `x-seat-guard` (role-change ledger and seat-rotation guard). */
+  readonly ledger: LedgerExtensionModel | undefined;
   readonly yamlPath: string;
 }
 

@@ -5,6 +5,7 @@
  */
 import { checkJsonPath, normalizeJsonPath } from './jsonpath.js';
 import { checkJsonSchema } from './json-schema.js';
+import { parseLedgerExtension } from './ledger-extension.js';
 import {
   HTTP_METHODS,
   RAW_FORMATS,
@@ -441,6 +442,7 @@ function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel | undefi
         timeoutMs,
         resilience,
         body,
+        ledger: parseLedgerExtension(op.value, op.path, problems),
         yamlPath: op.path,
       });
     }

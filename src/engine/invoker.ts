@@ -24,6 +24,8 @@ export interface InvokeContext {
   readonly caller?: Caller | undefined;
   /** Inbound request headers (REST, or the MCP HTTP request), for interceptors that read e.g. override headers. */
   readonly headers?: IncomingHttpHeaders | undefined;
+  /** Notes interceptors leave for the client (REST: `Warning` header; MCP: a note in the result), e.g. a seat-guard warning. */
+  notes?: string[] | undefined;
 }
 
 /** Outcome is what happened upstream: a status, or the gateway error that stopped the call. */
@@ -44,6 +46,10 @@ export interface CallInterceptor {
 }
 
 const NO_INTERCEPTORS: readonly CallInterceptor[] = [];
+
+function asGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', 'upstream call failed', { cause: err });
+}
 
 /** Invoker runs compiled calls through their interceptors and the upstream client. */
 export class Invoker {
@@ -68,12 +74,26 @@ export class Invoker {
   async invoke(call: CompiledCall, values: InputValues, ctx: InvokeContext): Promise<UpstreamResponse> {
     const interceptors = this.interceptorsFor(call);
     if (interceptors.length === 0) return this.upstream.send(call.operation, values, ctx);
-    for (const i of interceptors) if (i.before !== undefined) await i.before(call, values, ctx);
+    let ran = 0;
+    try {
+      for (; ran < interceptors.length; ran++) {
+        const i = interceptors[ran] as CallInterceptor;
+        if (i.before !== undefined) await i.before(call, values, ctx);
+      }
+    } catch (err) {
+      // Interceptors whose `before` already ran (a ledger intent, say) still learn that the call did not happen.
+      const error = asGatewayError(err);
+      for (let k = 0; k < ran; k++) {
+        const i = interceptors[k] as CallInterceptor;
+        if (i.after !== undefined) await i.after(call, values, ctx, { status: undefined, error });
+      }
+      throw err;
+    }
     let res: UpstreamResponse;
     try {
       res = await this.upstream.send(call.operation, values, ctx);
     } catch (err) {
-      const error = err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', 'upstream call failed', { cause: err });
+      const error = asGatewayError(err);
       for (const i of interceptors) if (i.after !== undefined) await i.after(call, values, ctx, { status: undefined, error });
       throw err;
     }

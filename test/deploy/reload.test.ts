@@ -135,7 +135,7 @@ t.test('--watch follows a Kubernetes ConfigMap volume update (..data symlink swa
   mkdirSync(volume);
   publishVolume(volume, 1, SHIPPED);
   const lines: string[] = [];
-  const gw = await startGateway(resolveConfig({ capability: join(volume, 'capability.yaml'), restPort: '0', mcpPort: '0', watch: true }, { GATEWAY_BASE_URI: sim.url }), {
+  const gw = await startGateway(resolveConfig({ capability: join(volume, 'capability.yaml'), restPort: '0', mcpPort: '0', watch: true }, { GATEWAY_BASE_URI: sim.url, GATEWAY_LEDGER: 'off' }), {
     env: { LABEL_STUDIO_API_KEY: sim.legacyToken },
     logDestination: new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -158,7 +158,7 @@ t.test('reloads under load: no failed request, in-flight requests finish on the 
   const file = join(dir, 'load.yaml');
   writeFileSync(file, SHIPPED);
   const lines: string[] = [];
-  const gw = await startGateway(resolveConfig({ capability: file, restPort: '0', mcpPort: '0', logLevel: 'warn' }, { GATEWAY_BASE_URI: sim.url }), {
+  const gw = await startGateway(resolveConfig({ capability: file, restPort: '0', mcpPort: '0', logLevel: 'warn' }, { GATEWAY_BASE_URI: sim.url, GATEWAY_LEDGER: 'off' }), {
     env: { LABEL_STUDIO_API_KEY: sim.legacyToken },
     logDestination: new Writable({
       write(chunk: Buffer, _enc, done) {

@@ -54,7 +54,11 @@ function parseLine(line: string): Record<string, unknown> | undefined {
 /** startGatewayProcess spawns the gateway and resolves once it listens. */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env })) {
+  // Test files run in parallel from the repository root: sharing the default ./data/ledger would make the
+  // second gateway refuse to start. Tests that want the ledger say where it lives.
+  const ledgerChosen = ['GATEWAY_LEDGER', 'GATEWAY_LEDGER_DIR', 'DATABASE_URL'].some((k) => options.env?.[k] !== undefined);
+  const ledgerDefault = ledgerChosen ? {} : { GATEWAY_LEDGER: 'off' };
+  for (const [k, v] of Object.entries({ PATH: process.env['PATH'], HOME: process.env['HOME'], ...ledgerDefault, ...options.env })) {
     if (v !== undefined) env[k] = v;
   }
   const argv = options.argv ?? [CLI, 'serve', options.capability];

@@ -17,7 +17,7 @@ export interface GatewayWithSimulator {
 /** startGatewayWithSimulator starts the simulator, then the gateway pointed at it with its legacy key. */
 export async function startGatewayWithSimulator(capability = 'capability.yaml'): Promise<GatewayWithSimulator> {
   const sim = await startLabelStudio();
-  const config = resolveConfig({ capability, restPort: '0', logLevel: 'silent' }, { GATEWAY_BASE_URI: sim.url });
+  const config = resolveConfig({ capability, restPort: '0', logLevel: 'silent' }, { GATEWAY_BASE_URI: sim.url, GATEWAY_LEDGER: 'off' });
   const gw = await startGateway(config, { env: { LABEL_STUDIO_API_KEY: sim.legacyToken } }).catch(async (err: unknown) => {
     await sim.close();
     throw err;

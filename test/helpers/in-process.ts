@@ -16,7 +16,7 @@ export interface InProcessGateway {
 export async function startInProcess(capability: string, env: Record<string, string>, baseUri: string | string[]): Promise<InProcessGateway> {
   const logs: string[] = [];
   const baseUris = typeof baseUri === 'string' ? [baseUri] : baseUri;
-  const config = resolveConfig({ capability, restPort: '0', mcpPort: '0', baseUri: baseUris, logLevel: 'info' }, {});
+  const config = resolveConfig({ capability, restPort: '0', mcpPort: '0', baseUri: baseUris, logLevel: 'info' }, { GATEWAY_LEDGER: 'off' });
   const gateway = await startGateway(config, { env, logDestination: { write: (line: string) => void logs.push(line) } });
   return { gateway, url: gateway.restUrl as string, logs };
 }

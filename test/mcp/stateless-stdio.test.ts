@@ -56,7 +56,7 @@ t.test('stdio: serve --mcp-stdio lists and calls tools; logs stay off stdout', a
     command: process.execPath,
     args: [CLI, 'serve', 'capability.yaml', '--mcp-stdio'],
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url },
+    env: { PATH: process.env['PATH'] ?? '', LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url, GATEWAY_LEDGER: 'off' },
     stderr: 'pipe',
   });
   let stderr = '';

@@ -6,6 +6,7 @@ import t from 'tap';
 import { request } from 'undici';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { sendJson, type HttpMethod } from '../helpers/http.js';
 
 const CLIENT_TOKEN = 'client-supplied-token-must-not-travel';
 
@@ -36,20 +37,8 @@ async function direct(path: string): Promise<unknown> {
   return res.body.json();
 }
 
-async function call(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await request(gw.url + path, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
+function call(method: HttpMethod, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return sendJson(gw.url, method, path, body, headers);
 }
 
 t.test('GET /v1/api/organizations/{id} forwards with Token auth and identity mapping', async (t) => {

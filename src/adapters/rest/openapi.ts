@@ -144,7 +144,17 @@ const SECURITY_SCHEMES = {
   gatewayApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same gateway API key in the `x-api-key` header.' },
 } as const;
 
-function swaggerOptions(adapter: CompiledRestAdapter, info: InfoModel, authenticated: boolean): FastifyDynamicSwaggerOptions {
+/** What the document describes besides the capability's routes. */
+export interface OpenApiExtras {
+  /** Inbound keys are on: the gateway key's security schemes are declared. */
+  readonly authenticated: boolean;
+  /** The role-change ledger route is served. */
+  readonly ledger: boolean;
+}
+
+const LEDGER_TAG = { name: 'ledger', description: 'The role-change ledger kept by the gateway.' };
+
+function swaggerOptions(adapter: CompiledRestAdapter, info: InfoModel, extras: OpenApiExtras): FastifyDynamicSwaggerOptions {
   const contact = info.contact === undefined ? undefined : Object.fromEntries(Object.entries(info.contact).filter(([, v]) => v !== undefined));
   return {
     openapi: {
@@ -159,8 +169,8 @@ function swaggerOptions(adapter: CompiledRestAdapter, info: InfoModel, authentic
         { url: '/', description: 'This gateway (relative to where this document is served).' },
         { url: declaredServerUrl(adapter), description: "The capability's declared REST address." },
       ],
-      tags: tagsOf(adapter),
-      ...(authenticated ? { components: { securitySchemes: SECURITY_SCHEMES }, security: [{ gatewayBearer: [] }, { gatewayApiKey: [] }] } : {}),
+      tags: extras.ledger ? [...tagsOf(adapter), LEDGER_TAG] : tagsOf(adapter),
+      ...(extras.authenticated ? { components: { securitySchemes: SECURITY_SCHEMES }, security: [{ gatewayBearer: [] }, { gatewayApiKey: [] }] } : {}),
     },
     // Only the capability's routes are tagged: health, ops, 405 answers and the documents themselves stay out.
     hideUntagged: true,
@@ -187,10 +197,10 @@ function sendDocument(app: FastifyInstance, format: OpenApiFormat) {
  * capability's routes are registered (fastify plugins load in order; @fastify/swagger
  * collects routes with an onRoute hook).
  */
-export function registerOpenApi(app: FastifyInstance, adapter: CompiledRestAdapter, info: InfoModel, authenticated: boolean): void {
+export function registerOpenApi(app: FastifyInstance, adapter: CompiledRestAdapter, info: InfoModel, extras: OpenApiExtras): void {
   app.addSchema(PROBLEM_SCHEMA);
   app.addSchema(UPSTREAM_ERROR_SCHEMA);
-  void app.register(fastifySwagger, swaggerOptions(adapter, info, authenticated));
+  void app.register(fastifySwagger, swaggerOptions(adapter, info, extras));
   void app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
   app.get('/openapi.json', { logLevel: 'warn' }, sendDocument(app, 'json'));
   app.get('/openapi.yaml', { logLevel: 'warn' }, sendDocument(app, 'yaml'));

@@ -6,7 +6,7 @@ import type { JSONValue } from 'json-p3';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
 import { GatewayError } from '../../errors.js';
-import type { Invoker } from '../../engine/invoker.js';
+import type { InvokeContext, Invoker } from '../../engine/invoker.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
@@ -114,12 +114,18 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(output));
 }
 
+/** warningHeader renders notes as RFC 7234 `Warning: 299 <agent> "<text>"` values (299: miscellaneous persistent warning). */
+function warningHeader(notes: readonly string[]): string {
+  return notes.map((n) => `299 naftiko-gateway "${n.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '?')}"`).join(', ');
+}
+
 function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
   const inputs = route.inputs;
   return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const values = collectInputs(inputs, request);
-    const signal = clientAbortSignal(reply.raw);
-    const res = await deps.invoker.invoke(route, values, { requestId: String(request.id), adapter: 'rest', headers: request.headers, signal, caller: request.caller ?? undefined });
+    const ctx: InvokeContext = { requestId: String(request.id), adapter: 'rest', headers: request.headers, signal: clientAbortSignal(reply.raw), caller: request.caller ?? undefined };
+    const res = await deps.invoker.invoke(route, values, ctx);
+    if (ctx.notes !== undefined) reply.header('warning', warningHeader(ctx.notes));
     return sendUpstream(route, deps, res, reply);
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { CompiledRestAdapter } from '../../capability/compiled.js';
 import type { InfoModel } from '../../capability/model.js';
 import { GatewayError } from '../../errors.js';
+import type { SqlRunner } from '../../ledger/database.js';
 import { registerHealth } from '../../ops/health.js';
 import type { GatewayMetrics } from '../../ops/metrics.js';
 import { registerMetrics } from '../../ops/metrics-routes.js';
@@ -17,6 +18,7 @@ import { clientErrorHandler } from '../../security/client-error.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
 import { frameworkErrorHandler, registerSecurityHooks } from '../../security/rest-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
+import { registerLedgerRoute } from './ledger-route.js';
 import { registerOpenApi } from './openapi.js';
 import { errorHandler, sendProblem } from './problem.js';
 import { registerProtection, type ProtectionOptions } from './protection.js';
@@ -52,6 +54,8 @@ export interface RestServerOptions {
   readonly auth: InboundAuth;
   /** Allowed CORS origins; empty (the default) turns CORS off. */
   readonly corsOrigins?: readonly string[];
+  /** The role-change ledger served at `GET /v1/ledger`, when it is on. */
+  readonly ledger?: SqlRunner | undefined;
 }
 
 /** DEFAULT_HEADERS_TIMEOUT_MS: headers arrive in one round trip from any honest client. */
@@ -116,12 +120,13 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   registerSecurityHooks(app, { auth: options.auth, corsOrigins: options.corsOrigins ?? [] });
   if (options.protection !== undefined) registerProtection(app, options.protection);
   if (options.metrics !== undefined) registerMetrics(app, options.metrics);
-  registerOpenApi(app, adapter, options.info, options.auth.enabled);
+  registerOpenApi(app, adapter, options.info, { authenticated: options.auth.enabled, ledger: options.ledger !== undefined });
   // Routes go in a plugin registered after the protection, metrics and swagger plugins, so their onRoute hooks see every route.
   void app.register(async function gatewayRoutes(instance: FastifyInstance) {
     registerHealth(instance);
     if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
     registerRestRoutes(instance, adapter, deps);
+    if (options.ledger !== undefined) registerLedgerRoute(instance, options.ledger);
   });
   return app;
 }

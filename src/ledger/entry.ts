@@ -1,0 +1,113 @@
+/**
+ * A ledger entry as clients see it (REST JSON, CSV, MCP), and the SQL that
+ * reads one, deriving `unknown` for a pending intent whose process is gone.
+ */
+
+/** EntryStatus: `pending` while the upstream call runs; `unknown` when the process died in between. */
+export type EntryStatus = 'pending' | 'succeeded' | 'failed' | 'blocked' | 'unknown';
+/** GuardVerdict is what the seat guard decided, when it applies. */
+export type GuardVerdict = 'allowed' | 'warned' | 'overridden' | 'blocked';
+
+/** LedgerEntry is one mutating call through the gateway. */
+export interface LedgerEntry {
+  readonly id: string;
+  /** When the intent was recorded, before the upstream call (ISO 8601, UTC). */
+  readonly time: string;
+  /** The consumed operation key (`namespace.operation`). */
+  readonly operation: string;
+  /** The REST route's operation name or the MCP tool that was called. */
+  readonly exposedAs: string;
+  readonly adapter: string;
+  readonly organizationId: string | null;
+  readonly userId: string | null;
+  readonly oldRole: string | null;
+  readonly newRole: string | null;
+  readonly callerId: string | null;
+  readonly requestId: string;
+  readonly status: EntryStatus;
+  readonly upstreamStatus: number | null;
+  readonly errorCode: string | null;
+  readonly guard: GuardVerdict | null;
+  readonly guardDetail: string | null;
+  readonly overrideReason: string | null;
+  /** When the outcome was recorded (ISO 8601), null while pending or unknown. */
+  readonly completedAt: string | null;
+}
+
+/** ENTRY_FIELDS is the column order of CSV exports. */
+export const ENTRY_FIELDS: readonly (keyof LedgerEntry)[] = [
+  'id', 'time', 'operation', 'exposedAs', 'adapter', 'organizationId', 'userId', 'oldRole', 'newRole', 'callerId',
+  'requestId', 'status', 'upstreamStatus', 'errorCode', 'guard', 'guardDetail', 'overrideReason', 'completedAt',
+];
+
+/** BOOT_LOCK_NAMESPACE is the advisory-lock namespace each gateway process holds while it lives. */
+export const BOOT_LOCK_NAMESPACE = 0x4e4758;
+
+/**
+ * ALIVE is true when the process that wrote entry `e` still holds its
+ * session advisory lock: a dead process's connection is gone, so is its lock.
+ * Works on PostgreSQL and PGlite alike (both expose pg_locks).
+ */
+export const ALIVE = `EXISTS (SELECT 1 FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND l.classid::bigint = ${BOOT_LOCK_NAMESPACE} AND l.objid::bigint = e.boot_key)`;
+
+/** STATUS is the entry's status with `unknown` derived for orphaned pending intents. */
+export const STATUS = `CASE WHEN e.status = 'pending' AND NOT ${ALIVE} THEN 'unknown' ELSE e.status END`;
+
+/** ms is a timestamptz column as epoch milliseconds (float8 reads as a number in both drivers). */
+export function ms(column: string): string {
+  return `(extract(epoch FROM ${column}) * 1000)::float8`;
+}
+
+/** ENTRY_COLUMNS selects an entry from `ledger_entries e`. */
+export const ENTRY_COLUMNS = `e.id::text AS id, ${ms('e.recorded_at')} AS recorded_ms, e.operation, e.exposed_as, e.adapter,
+  e.organization_id, e.user_id, e.old_role, e.new_role, e.caller_id, e.request_id, ${STATUS} AS status,
+  e.upstream_status, e.error_code, e.guard, e.guard_detail, e.override_reason, ${ms('e.completed_at')} AS completed_ms`;
+
+/** EntryRow is a row selected with ENTRY_COLUMNS. */
+export interface EntryRow {
+  id: string;
+  recorded_ms: number;
+  operation: string;
+  exposed_as: string;
+  adapter: string;
+  organization_id: string | null;
+  user_id: string | null;
+  old_role: string | null;
+  new_role: string | null;
+  caller_id: string | null;
+  request_id: string;
+  status: EntryStatus;
+  upstream_status: number | null;
+  error_code: string | null;
+  guard: GuardVerdict | null;
+  guard_detail: string | null;
+  override_reason: string | null;
+  completed_ms: number | null;
+}
+
+/** toEntry maps a row to the client shape. */
+export function toEntry(r: EntryRow): LedgerEntry {
+  return {
+    id: r.id,
+    time: new Date(Math.round(Number(r.recorded_ms))).toISOString(),
+    operation: r.operation,
+    exposedAs: r.exposed_as,
+    adapter: r.adapter,
+    organizationId: r.organization_id,
+    userId: r.user_id,
+    oldRole: r.old_role,
+    newRole: r.new_role,
+    callerId: r.caller_id,
+    requestId: r.request_id,
+    status: r.status,
+    upstreamStatus: r.upstream_status === null ? null : Number(r.upstream_status),
+    errorCode: r.error_code,
+    guard: r.guard,
+    guardDetail: r.guard_detail,
+    overrideReason: r.override_reason,
+    completedAt: r.completed_ms === null ? null : new Date(Math.round(Number(r.completed_ms))).toISOString(),
+  };
+}

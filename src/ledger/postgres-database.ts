@@ -1,0 +1,92 @@
+/**
+ * The shared ledger database: a PostgreSQL server through `pg`, for several
+ * gateway replicas. The connection string's password never reaches a log.
+ */
+import pg from 'pg';
+import type { LedgerDatabase, SqlRunner } from './database.js';
+import { describeUrl } from './url.js';
+
+const POOL_SIZE = 4;
+/** LIVENESS_APPLICATION names the connection holding this process's liveness lock (see pg_stat_activity). */
+export const LIVENESS_APPLICATION = 'naftiko-gateway-liveness';
+const RELOCK_DELAY_MS = 1000;
+
+function runner(client: pg.Pool | pg.PoolClient | pg.Client): SqlRunner {
+  return {
+    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+      return (await client.query<R>(sql, params === undefined ? undefined : [...params])).rows;
+    },
+    async exec(sql: string): Promise<void> {
+      await client.query(sql);
+    },
+  };
+}
+
+/** openPostgresDatabase connects a small pool and checks the server answers. */
+export async function openPostgresDatabase(url: string, onError: (err: Error) => void): Promise<LedgerDatabase> {
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, application_name: 'naftiko-gateway' });
+  pool.on('error', onError);
+  await pool.query('SELECT 1');
+  // The liveness locks live on their own connection for the life of the process; if that connection drops
+  // (a PostgreSQL restart, a network blip), it is reopened and the locks taken again.
+  let lockClient: pg.Client | undefined;
+  let closing = false;
+  const held: [number, number][] = [];
+  const connectLockClient = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString: url, application_name: LIVENESS_APPLICATION });
+    client.on('error', onError);
+    client.on('end', () => {
+      if (lockClient !== client) return;
+      lockClient = undefined;
+      if (!closing) setTimeout(relock, RELOCK_DELAY_MS).unref();
+    });
+    await client.connect();
+    return client;
+  };
+  const relock = async (): Promise<void> => {
+    if (closing || lockClient !== undefined) return;
+    try {
+      const client = await connectLockClient();
+      for (const [namespace, key] of held) await client.query('SELECT pg_advisory_lock($1, $2)', [namespace, key]);
+      lockClient = client;
+    } catch (err) {
+      onError(err as Error);
+      if (!closing) setTimeout(relock, RELOCK_DELAY_MS).unref();
+    }
+  };
+  const base = runner(pool);
+  return {
+    kind: 'postgres',
+    description: describeUrl(url),
+    query: base.query,
+    exec: base.exec,
+    async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(runner(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async holdSessionLock(namespace: number, key: number): Promise<boolean> {
+      lockClient ??= await connectLockClient();
+      const rows = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [namespace, key]);
+      const locked = rows.rows[0]?.locked === true;
+      if (locked) held.push([namespace, key]);
+      return locked;
+    },
+    async close(): Promise<void> {
+      closing = true;
+      const client = lockClient;
+      lockClient = undefined;
+      await client?.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
