@@ -20,7 +20,7 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { startReloading, type ReloadListener, type ReloadResult } from './reload.js';
 import { CircuitBreakers } from './upstream/breakers.js';
 import { OutboundThrottle } from './upstream/throttle.js';
-import { openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
+import { ledgerTool, openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
 import { UpstreamClient } from './upstream/client.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
 import { loadApiKeys } from './security/api-keys.js';
@@ -169,7 +169,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const { startMcpAdapter } = await import('./adapters/mcp/index.js');
     // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
     const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
-    mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth }, {
+    const builtinTools = ledger === undefined ? [] : [ledgerTool(ledger)];
+    mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools }, {
       transport: config.mcpStdio ? 'stdio' : 'http',
       host: config.host,
       port: config.mcpPort ?? mcpAdapter.port,

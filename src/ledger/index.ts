@@ -4,11 +4,13 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { BuiltinTool } from '../adapters/mcp/call-tool.js';
 import type { CompiledCapability } from '../capability/compiled.js';
 import type { LedgerConfig } from './config.js';
 import type { LedgerDatabase } from './database.js';
 import { BOOT_LOCK_NAMESPACE } from './entry.js';
 import { LedgerInterceptor, type Clock } from './interceptor.js';
+import { callListRoleChanges, LIST_ROLE_CHANGES_TOOL } from './mcp-tool.js';
 import { migrate } from './migrations.js';
 import { describeUrl } from './url.js';
 import { LedgerStore } from './store.js';
@@ -70,4 +72,12 @@ export function warnUnguarded(capability: CompiledCapability, logger: Logger): v
   for (const op of capability.operations.values()) {
     if (op.ledger?.seatGuard !== undefined && op.ledger.seatGuard.policy !== 'off') logger.warn({ operation: op.key }, 'ledger is off: the seat-rotation guard is not applied');
   }
+}
+
+/** ledgerTool serves the ledger to agents as the MCP tool `list-role-changes`. */
+export function ledgerTool(ledger: Ledger): BuiltinTool {
+  return {
+    definition: LIST_ROLE_CHANGES_TOOL as unknown as BuiltinTool['definition'],
+    call: (args) => callListRoleChanges(ledger.db, args),
+  };
 }

@@ -24,6 +24,7 @@ export const LIST_ROLE_CHANGES_TOOL = {
 
 /** ToolResult is an MCP CallToolResult, without depending on the SDK's types. */
 export interface ToolResult {
+  [key: string]: unknown;
   content: { type: 'text'; text: string }[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;

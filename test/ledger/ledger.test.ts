@@ -7,6 +7,8 @@ import t from 'tap';
 import type { LedgerEntry } from '../../src/ledger/entry.js';
 import { callListRoleChanges, LIST_ROLE_CHANGES_TOOL } from '../../src/ledger/mcp-tool.js';
 import { startLabelStudio } from '../fixtures/label-studio/simulator.js';
+import { connectHttp, textOf } from '../helpers/mcp-client.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { call, DAY_MS, startLedgerGateway, targets, TestClock, type Reply } from './helpers.js';
 
 const CAPABILITY = 'test/fixtures/capabilities/ledger.yaml';
@@ -210,6 +212,33 @@ for (const target of targets()) {
       const bad = await callListRoleChanges(db, { since: 'last week' });
       t.equal(bad.isError, true);
       t.match(bad.content[0]?.text, /^NGW_ERR_VALIDATION \(400\)/);
+    });
+
+    await t.test('MCP: the same guard, warnings as notes, and list-role-changes', async (t) => {
+      const { client } = await connectHttp(gw.mcpUrl as string);
+      t.teardown(() => client.close());
+      const tools = (await client.listTools()).tools;
+      t.match(tools.find((tool) => tool.name === 'list-role-changes'), { annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true } });
+      const tool = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => (await client.callTool({ name, arguments: args })) as CallToolResult;
+
+      clock.advance(DAY_MS);
+      t.notOk((await tool('enforce-membership', { id: 2, body: { user_id: 13, role: 'AN' } })).isError);
+      t.match(await latest(), { adapter: 'mcp', exposedAs: 'enforce-membership', organizationId: '2', userId: '13', status: 'succeeded' });
+      sim.clear();
+      const blocked = await tool('enforce-membership', { id: 2, body: { user_id: 13, role: 'DI' } });
+      t.equal(blocked.isError, true);
+      t.match(textOf(blocked), /^NGW_ERR_CONFLICT \(409\): seat-rotation guard: the seat of user 13 in organization 2 was assigned at/);
+      t.equal(sim.requests.length, 0);
+
+      t.notOk((await tool('warn-membership', { id: 3, body: { user_id: 13, role: 'AN' } })).isError);
+      const warned = await tool('warn-membership', { id: 3, body: { user_id: 13, role: 'DI' } });
+      t.notOk(warned.isError, 'forwarded');
+      t.match(textOf(warned), /seat-rotation guard \(policy warn\): the seat of user 13 in organization 3/);
+
+      const listed = await tool('list-role-changes', { organization: '2', limit: 3 });
+      t.notOk(listed.isError);
+      t.same(listed.structuredContent, await page('?organization=2&limit=3'));
+      t.equal((await tool('list-role-changes', { limit: 0 })).isError, true);
     });
 
     await t.test('GET /v1/ledger exports CSV', async (t) => {

@@ -128,8 +128,16 @@ function spectral(file: string, output: string): Promise<number | null> {
 
 t.test('Spectral spectral:oas reports 0 errors and 0 warnings', async (t) => {
   t.match(readFileSync(join(ROOT, '.spectral.yaml'), 'utf8'), /extends:\s*\["spectral:oas"\]/);
+  // The fullest document too: inbound keys (security schemes) and the ledger route with its tag.
+  const full = await startGatewayProcess({
+    capability: 'capability.yaml',
+    env: { LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url, GATEWAY_API_KEYS: `ops:${'a'.repeat(64)}:read`, GATEWAY_LEDGER_DIR: join(tmp, 'ledger') },
+  });
+  const fullJson = await (await request(`${full.url}/openapi.json`)).body.text();
+  await full.stop();
+  t.match(JSON.parse(fullJson), { paths: { '/v1/ledger': {} }, components: { securitySchemes: { gatewayBearer: {} } } }, 'the full document has the ledger and the key schemes');
   // The YAML rendering is the same document (checked above), so linting the JSON covers both.
-  for (const [name, text] of [['openapi.json', servedJson]] as const) {
+  for (const [name, text] of [['openapi.json', servedJson], ['openapi-full.json', fullJson]] as const) {
     const file = join(tmp, name);
     const output = join(tmp, `${name}.spectral.json`);
     writeFileSync(file, text);

@@ -4,6 +4,9 @@
  * description that stay public, /metrics that does not, and the OpenAPI
  * security scheme that appears once keys are configured.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -88,4 +91,32 @@ t.test('with keys the OpenAPI document declares the gateway key, never the upstr
   t.equal(printed.stdout, served.text, 'byte for byte the served document');
   const unauthenticated = await runCli(['openapi', 'capability.yaml']);
   t.notMatch(unauthenticated.stdout, /securitySchemes/, 'no keys, no security scheme');
+});
+
+t.test('with the ledger on, its MCP tool and REST route need the read scope', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ngw-ledger-auth-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ledgered = await startSecureGateway(['--ledger', 'on', '--ledger-dir', dir]);
+  t.teardown(() => ledgered.close());
+  const connect = async (key: string): Promise<Client> => {
+    const client = new Client({ name: 'tap', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', ledgered.gw.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    t.teardown(() => client.close());
+    return client;
+  };
+  const reader = await connect(READ_KEY);
+  const writer = await connect(WRITE_KEY);
+  t.ok((await reader.listTools()).tools.some((tool) => tool.name === 'list-role-changes'));
+  const read = (await reader.callTool({ name: 'list-role-changes', arguments: {} })) as CallToolResult;
+  t.notOk(read.isError, 'a read key lists the ledger');
+  const denied = (await writer.callTool({ name: 'list-role-changes', arguments: {} })) as CallToolResult;
+  t.equal(denied.isError, true);
+  t.match(textOf(denied), /NGW_ERR_FORBIDDEN \(403\).*"writer".*"read"/);
+
+  t.equal((await send(ledgered.gw.url, 'GET', '/v1/ledger', { 'x-api-key': WRITE_KEY })).status, 403, 'a write-only key cannot read the ledger');
+  t.equal((await send(ledgered.gw.url, 'GET', '/v1/ledger', { 'x-api-key': READ_KEY })).status, 200);
+  t.equal((await send(ledgered.gw.url, 'GET', '/v1/ledger')).status, 401);
+  const doc = JSON.parse((await send(ledgered.gw.url, 'GET', '/openapi.json')).text) as { paths: Record<string, unknown>; tags: { name: string }[] };
+  t.ok(doc.paths['/v1/ledger'], 'the ledger route is documented');
+  t.ok(doc.tags.some((tag) => tag.name === 'ledger'), 'with its tag declared');
 });

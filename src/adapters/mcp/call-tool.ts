@@ -5,10 +5,10 @@
  * failures: MCP reports those as `isError` results the model can read.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { InputBinding } from '../../capability/compiled.js';
-import type { Caller, Invoker } from '../../engine/invoker.js';
+import type { Caller, InvokeContext, Invoker } from '../../engine/invoker.js';
 import { GatewayError } from '../../errors.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { readBodyText, readMappedOutput } from '../../upstream/response.js';
@@ -20,10 +20,18 @@ import type { McpToolEntry } from './tool-table.js';
 /** McpCallDeps are the services a tool call uses. */
 export interface McpCallDeps {
   readonly invoker: Invoker;
+  /** Tools the gateway serves itself next to the capability's (e.g. the ledger's list-role-changes). */
+  readonly builtinTools?: readonly BuiltinTool[] | undefined;
   readonly maxResponseBytes: number;
   readonly logger: Logger;
   /** Inbound key checks of the HTTP transport; the caller was authenticated before the call, the scope is checked here. */
   readonly auth?: InboundAuth | undefined;
+}
+
+/** BuiltinTool is a tool the gateway itself serves; a capability tool of the same name wins. */
+export interface BuiltinTool {
+  readonly definition: Tool;
+  call(args: Record<string, unknown> | undefined, ctx: McpCallContext): Promise<CallToolResult>;
 }
 
 /** McpCallContext is what the transport knows about one call. */
@@ -54,7 +62,7 @@ function textResult(text: string): CallToolResult {
 }
 
 /** gatewayErrorResult carries the same NGW_ERR_* code REST would put in its problem+json. */
-function gatewayErrorResult(err: GatewayError): CallToolResult {
+export function gatewayErrorResult(err: GatewayError): CallToolResult {
   return textResult(`${err.code} (${err.status}): ${err.message}`);
 }
 
@@ -113,15 +121,12 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
     const denied = deps.auth?.authorizeScope(ctx.caller, requiredScope(entry.tool));
     if (denied !== undefined) throw denied;
     if (!entry.validate(input)) throw validationError('arguments', entry.validate.errors ?? []);
-    const res = await deps.invoker.invoke(entry.tool, collectArguments(entry.tool.inputs, input), {
-      requestId: ctx.requestId,
-      adapter: 'mcp',
-      signal: ctx.signal,
-      headers: ctx.headers,
-      caller: ctx.caller,
-    });
+    const invokeCtx: InvokeContext = { requestId: ctx.requestId, adapter: 'mcp', signal: ctx.signal, headers: ctx.headers, caller: ctx.caller };
+    const res = await deps.invoker.invoke(entry.tool, collectArguments(entry.tool.inputs, input), invokeCtx);
     upstreamStatus = res.statusCode;
     result = await renderResponse(entry, deps, res);
+    // Interceptor notes (a seat-guard warning) reach the agent as extra text; the call itself succeeded.
+    if (invokeCtx.notes !== undefined) for (const note of invokeCtx.notes) result.content.push({ type: 'text', text: note });
   } catch (err) {
     const error = err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', 'the gateway failed to run the tool', { cause: err });
     if (error.code === 'NGW_ERR_INTERNAL') deps.logger.error({ err, reqId: ctx.requestId, tool: entry.tool.name }, error.message);

@@ -12,7 +12,7 @@ import type { CompiledMcpAdapter } from '../../capability/compiled.js';
 import type { Caller } from '../../engine/invoker.js';
 import { requestIdFrom } from '../../ops/request-id.js';
 import { VERSION } from '../../version.js';
-import { callTool, type McpCallDeps } from './call-tool.js';
+import { callTool, gatewayErrorResult, type BuiltinTool, type McpCallDeps } from './call-tool.js';
 import { compileToolTable, type McpToolTable } from './tool-table.js';
 
 /** callerOf reads the caller an HTTP access check attached to the request (`req.auth`). */
@@ -37,6 +37,12 @@ export class McpServers {
     return this.table;
   }
 
+  /** builtins are the gateway's own tools whose names the capability does not use. */
+  private builtins(): readonly BuiltinTool[] {
+    const all = this.deps.builtinTools ?? [];
+    return all.length === 0 ? all : all.filter((b) => !this.table.byName.has(b.definition.name));
+  }
+
   /** connected counts the servers currently attached to a transport. */
   get connected(): number {
     return this.live.size;
@@ -50,17 +56,19 @@ export class McpServers {
       { capabilities: { tools: { listChanged: true } }, ...(adapter.description === undefined ? {} : { instructions: adapter.description }) },
     );
     const server = mcp.server;
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...this.table.list] }));
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...this.table.list, ...this.builtins().map((b) => b.definition)] }));
     server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
-      const entry = this.table.byName.get(request.params.name);
-      if (entry === undefined) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}"`);
       const headers = extra.requestInfo?.headers;
-      return callTool(
-        entry,
-        request.params.arguments,
-        { requestId: requestIdFrom(headers?.['x-request-id']), signal: extra.signal, headers, caller: callerOf(extra.authInfo) },
-        this.deps,
-      );
+      const ctx = { requestId: requestIdFrom(headers?.['x-request-id']), signal: extra.signal, headers, caller: callerOf(extra.authInfo) };
+      const entry = this.table.byName.get(request.params.name);
+      if (entry !== undefined) return callTool(entry, request.params.arguments, ctx, this.deps);
+      const builtin = this.builtins().find((b) => b.definition.name === request.params.name);
+      if (builtin !== undefined) {
+        // The gateway's own tools only read (the ledger): they need the `read` scope when inbound keys are on.
+        const denied = this.deps.auth?.authorizeScope(ctx.caller, 'read');
+        return denied === undefined ? builtin.call(request.params.arguments, ctx) : gatewayErrorResult(denied);
+      }
+      throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}"`);
     });
     this.live.add(mcp);
     server.onclose = () => this.live.delete(mcp);

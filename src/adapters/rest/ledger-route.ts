@@ -53,6 +53,7 @@ export function registerLedgerRoute(app: FastifyInstance, db: SqlRunner): void {
     config: { operationId: 'listRoleChanges', scope: 'read' },
     // summary/description/tags are OpenAPI keywords (read by @fastify/swagger), not part of fastify's own schema type.
     schema: {
+      operationId: 'listRoleChanges',
       summary: 'List recorded role changes and other mutating calls',
       description: 'The gateway ledger, newest first. JSON pages with nextCursor, or CSV with Accept: text/csv or format=csv.',
       tags: ['ledger'],
