@@ -73,14 +73,33 @@ function withStrictNumerals(schema: JsonSchema, validate: ValidateFunction): Val
   return check;
 }
 
-/** createValidatorCompiler is fastify's validator compiler with the two policies above. */
+type Validator = ReturnType<FastifySchemaCompiler<FastifySchema>>;
+
+function compilePartValidator(schema: JsonSchema, httpPart: string | undefined): Validator {
+  if (httpPart !== 'body') return withStrictNumerals(schema, stringPartsAjv.compile(schema));
+  // A missing body is checked against the parameter's `required` by the handler, not by the schema.
+  const validate = jsonAjv.compile(schema);
+  const validateBody = (data: unknown): boolean => data === undefined || validate(data);
+  Object.defineProperty(validateBody, 'errors', { get: () => validate.errors });
+  return validateBody;
+}
+
+/**
+ * createValidatorCompiler is fastify's validator compiler with the two policies above.
+ * ajv caches by schema object identity only, and every route builds its own schema objects,
+ * so identical schemas (the `{id: integer}` params of most routes) are compiled once here,
+ * keyed by their JSON text: ajv code generation dominates the boot of a large capability.
+ * Sharing is safe: `errors` is read synchronously right after each validation.
+ */
 export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
+  const cache = new Map<string, Validator>();
   return ({ schema, httpPart }) => {
-    if (httpPart !== 'body') return withStrictNumerals(schema as JsonSchema, stringPartsAjv.compile(schema as object));
-    // A missing body is checked against the parameter's `required` by the handler, not by the schema.
-    const validate = jsonAjv.compile(schema as object);
-    const validateBody = (data: unknown): boolean => data === undefined || validate(data);
-    Object.defineProperty(validateBody, 'errors', { get: () => validate.errors });
-    return validateBody;
+    const key = `${httpPart === 'body' ? 'body' : 'text'} ${JSON.stringify(schema)}`;
+    let validator = cache.get(key);
+    if (validator === undefined) {
+      validator = compilePartValidator(schema as JsonSchema, httpPart);
+      cache.set(key, validator);
+    }
+    return validator;
   };
 }

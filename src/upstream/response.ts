@@ -11,8 +11,8 @@ import { toGatewayError } from './client.js';
 /** DEFAULT_MAX_RESPONSE_BYTES bounds what the gateway buffers to map one response. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
-/** readBodyText reads the whole body as UTF-8, failing past `maxBytes`. */
-export async function readBodyText(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<string> {
+/** readBodyBytes reads the whole body, failing past `maxBytes`. */
+export async function readBodyBytes(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -28,7 +28,12 @@ export async function readBodyText(call: CompiledCall, res: UpstreamResponse, ma
   } catch (err) {
     throw toGatewayError(err, call.operation, timeoutMs);
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/** readBodyText reads the whole body as UTF-8, failing past `maxBytes`. */
+export async function readBodyText(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<string> {
+  return (await readBodyBytes(call, res, maxBytes, timeoutMs)).toString('utf8');
 }
 
 /** decodeBody turns raw upstream text into a JSON value according to `outputRawFormat`. */

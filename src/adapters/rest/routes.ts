@@ -7,7 +7,7 @@ import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../..
 import { GatewayError } from '../../errors.js';
 import type { Invoker } from '../../engine/invoker.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
-import { readMappedOutput } from '../../upstream/response.js';
+import { readBodyBytes, readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
 import { bodyInput, objectSchemaOf } from '../input-schema.js';
 import { sendProblem } from './problem.js';
@@ -31,6 +31,9 @@ function copyHeaders(reply: FastifyReply, res: UpstreamResponse): void {
     if (value !== undefined) reply.header(name, value);
   }
 }
+
+/** Bodies up to this size (by Content-Length) are buffered instead of streamed; Label Studio's 400-organization list is ~52 KB. */
+const BUFFERED_BODY_MAX_BYTES = 64 * 1024;
 
 function isJsonContentType(value: string | string[] | undefined): boolean {
   return typeof value === 'string' && (value.includes('/json') || value.includes('+json'));
@@ -86,8 +89,13 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
   reply.code(status);
   if (status >= 400 || (route.output.identity && isJsonContentType(res.headers['content-type']))) {
     const length = res.headers['content-length'];
-    if (typeof length === 'string') reply.header('content-length', length);
-    return reply.send(res.body);
+    if (typeof length !== 'string') return reply.send(res.body);
+    reply.header('content-length', length);
+    // A small body of known length is passed on as one buffer (still unparsed): one write
+    // of headers and body to the client, without a stream pipeline per response. Larger or
+    // unknown-length bodies stream, so memory stays bounded whatever the upstream sends.
+    if (Number(length) > BUFFERED_BODY_MAX_BYTES) return reply.send(res.body);
+    return reply.send(await readBodyBytes(route, res, BUFFERED_BODY_MAX_BYTES, deps.invoker.upstream.timeoutFor(route.operation)));
   }
   const output = await readMappedOutput(route, res, deps.maxResponseBytes, deps.invoker.upstream.timeoutFor(route.operation));
   if (output === undefined) return reply.removeHeader('content-type').send();
