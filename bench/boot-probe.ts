@@ -3,7 +3,7 @@
  * and registering its routes (fastify `ready()`), then reports memory.
  *
  *   node --import tsx bench/boot-probe.ts <capability.yaml>
- * prints one JSON line `{"loadMs","registerMs","heapUsedBytes","rssBytes","routes"}`.
+ * prints one JSON line `{"loadMs","registerMs","cpuMs","heapUsedBytes","rssBytes","routes"}`.
  */
 import { buildRestServer } from '../src/adapters/rest/server.js';
 import { loadCapability } from '../src/capability/index.js';
@@ -15,6 +15,7 @@ import { UpstreamPools } from '../src/upstream/pools.js';
 async function main(): Promise<void> {
   const file = process.argv[2] ?? '';
   const logger = createLogger('warn');
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const { capability } = loadCapability(file, { env: process.env, baseUris: {} });
   const t1 = performance.now();
@@ -24,8 +25,9 @@ async function main(): Promise<void> {
   const app = buildRestServer(adapter, { invoker, maxResponseBytes: 16 * 1024 * 1024 }, { logger, bodyLimitBytes: 1 << 20, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 });
   await app.ready();
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const mem = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ loadMs: t1 - t0, registerMs: t2 - t1, heapUsedBytes: mem.heapUsed, rssBytes: mem.rss, routes: adapter.routes.length })}\n`);
+  process.stdout.write(`${JSON.stringify({ loadMs: t1 - t0, registerMs: t2 - t1, cpuMs: (cpu.user + cpu.system) / 1000, heapUsedBytes: mem.heapUsed, rssBytes: mem.rss, routes: adapter.routes.length })}\n`);
   await app.close();
 }
 
