@@ -21,16 +21,39 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/**
+ * isoTime renders pino's `isoTime` (`,"time":"2026-05-19T10:00:00.123Z"`) without a
+ * `Date#toISOString()` per line (3 µs each here, ~2% of a forwarded request): the text up to
+ * the second is cached and only the milliseconds are appended.
+ */
+export function isoTime(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const ms = now - second * 1000;
+  return `,"time":"${cachedPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
+/** LOG_FLUSH_MS bounds how long a line may wait in the buffer before it is written. */
+const LOG_FLUSH_MS = 100;
+const LOG_BUFFER_BYTES = 4096;
+
 /** createLogger builds the process logger; `destination` lets tests capture lines. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'naftiko-gateway' },
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
   };
-  // Asynchronous stdout: a line written while an earlier write is in flight joins the next
-  // write, so under load many request lines share one syscall instead of one each; nothing
-  // waits for a buffer to fill, and pino flushes what is pending when the process exits.
-  return pino(options, destination ?? pinoDestination({ dest: 1, sync: false }));
+  // Buffered asynchronous stdout: under load many request lines share one write syscall
+  // instead of one each (a write per line cost more than the rest of the log line). A line
+  // waits at most LOG_FLUSH_MS, and pino flushes what is pending when the process exits.
+  return pino(options, destination ?? pinoDestination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS }));
 }
