@@ -41,7 +41,7 @@ function runTables(run: UpstreamRun): string {
   lines.push(`Fixed rate ${rate} req/s (below the knee), GET organization 1:`, '', '| variant | p50 ms | p99 ms | max ms | errors |', '| --- | ---: | ---: | ---: | ---: |');
   for (const l of run.latency) lines.push(`| ${l.name} | ${fixed(l.median.p50Ms, 2)} | ${fixed(l.median.p99Ms, 2)} | ${fixed(l.median.maxMs, 2)} | ${l.median.errors} |`);
   lines.push('', '| ratio | value |', '| --- | ---: |');
-  for (const [name, value] of Object.entries(run.ratios)) lines.push(`| ${name} | ${fixed(value, 2)} |`);
+  for (const [name, value] of Object.entries(run.ratios)) if (Number.isFinite(value)) lines.push(`| ${name} | ${fixed(value, 2)} |`);
   return lines.join('\n');
 }
 

@@ -93,7 +93,7 @@ function readSettings(): Settings {
   const upstreams: UpstreamMode[] = upstream === 'both' ? ['static', 'simulator'] : upstream === 'simulator' ? ['simulator'] : ['static'];
   return quick
     ? { quick, upstreams, warmupSeconds: 0.3, rounds: 1, roundSeconds: 1, connections: 16, latencyRounds: 1, latencySeconds: 0.5, bootOperations: 1000, mappingIterations: 200 }
-    : { quick, upstreams, warmupSeconds: 1.5, rounds: 3, roundSeconds: 1.5, connections: 16, latencyRounds: 3, latencySeconds: 1.5, bootOperations: 1000, mappingIterations: 2000 };
+    : { quick, upstreams, warmupSeconds: 1, rounds: 3, roundSeconds: 1.2, connections: 16, latencyRounds: 3, latencySeconds: 1.2, bootOperations: 1000, mappingIterations: 2000 };
 }
 
 function median<T>(items: readonly T[], key: (t: T) => number): T {
