@@ -92,7 +92,7 @@ function readSettings(): Settings {
   const upstream = values.upstream ?? (quick ? 'static' : 'both');
   const upstreams: UpstreamMode[] = upstream === 'both' ? ['static', 'simulator'] : upstream === 'simulator' ? ['simulator'] : ['static'];
   return quick
-    ? { quick, upstreams, warmupSeconds: 0.3, rounds: 1, roundSeconds: 1, connections: 16, latencyRounds: 1, latencySeconds: 0.5, bootOperations: 1000, mappingIterations: 200 }
+    ? { quick, upstreams, warmupSeconds: 0.2, rounds: 1, roundSeconds: 0.7, connections: 16, latencyRounds: 1, latencySeconds: 0.4, bootOperations: 200, mappingIterations: 200 }
     : { quick, upstreams, warmupSeconds: 1, rounds: 3, roundSeconds: 1.2, connections: 16, latencyRounds: 3, latencySeconds: 1.2, bootOperations: 1000, mappingIterations: 2000 };
 }
 
@@ -235,11 +235,12 @@ function ratiosOf(results: readonly VariantResult[], latency: readonly LatencyRe
   };
 }
 
-async function runAgainst(mode: UpstreamMode, settings: Settings, logDir: string, log: (line: string) => void): Promise<UpstreamRun> {
+async function runAgainst(mode: UpstreamMode, settings: Settings, logDir: string, log: (line: string) => void): Promise<{ run: UpstreamRun; listBody: Buffer }> {
   log(`upstream: ${mode}`);
   const upstream = await startUpstream(mode);
   const children: Child[] = [upstream.child];
   try {
+    const listBody = await fetchListBody(upstream);
     const servers = await startServers(upstream, logDir);
     children.push(servers.proxy.child, servers.minimal.child, servers.gateway.child, servers.benchGateway.child);
     // Against the simulator, only the forwarding comparison and one mapped route (time budget).
@@ -252,7 +253,7 @@ async function runAgainst(mode: UpstreamMode, settings: Settings, logDir: string
     const rate = Math.min(1000, Math.max(50, Math.round((slowest * 0.25) / 50) * 50));
     log(`  fixed-rate latency at ${rate} req/s`);
     const latency = await measureLatency(getVariants, rate, settings);
-    return { upstream: mode, upstreamPeakRssBytes: upstreamPeak, variants: results, latency, ratios: ratiosOf(results, latency) };
+    return { run: { upstream: mode, upstreamPeakRssBytes: upstreamPeak, variants: results, latency, ratios: ratiosOf(results, latency) }, listBody };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
   }
@@ -272,14 +273,9 @@ async function measureBoot(operations: number, dir: string): Promise<BootResult>
   return { operations, ...probe.info, cliReadyMs, cliRssBytes };
 }
 
-async function listBody(): Promise<Buffer> {
-  const upstream = await startUpstream('static');
-  try {
-    const res = await request(`${upstream.url}/api/organizations/`, { headers: { authorization: `Token ${upstream.token}` } });
-    return Buffer.from(await res.body.arrayBuffer());
-  } finally {
-    await upstream.child.stop();
-  }
+async function fetchListBody(upstream: Upstream): Promise<Buffer> {
+  const res = await request(`${upstream.url}/api/organizations/`, { headers: { authorization: `Token ${upstream.token}` } });
+  return Buffer.from(await res.body.arrayBuffer());
 }
 
 function machine(): Record<string, string | number> {
@@ -294,11 +290,16 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'naftiko-bench-'));
   try {
     const runs: UpstreamRun[] = [];
-    for (const mode of settings.upstreams) runs.push(await runAgainst(mode, settings, dir, log));
+    let listBody: Buffer | undefined;
+    for (const mode of settings.upstreams) {
+      const result = await runAgainst(mode, settings, dir, log);
+      runs.push(result.run);
+      listBody = result.listBody;
+    }
     log('boot: generated capability');
     const boot = await measureBoot(settings.bootOperations, dir);
     log('mapping cost');
-    const mapping: MappingCost[] = measureMappingCost(join(ROOT, 'bench', 'capability.yaml'), await listBody(), settings.mappingIterations);
+    const mapping: MappingCost[] = measureMappingCost(join(ROOT, 'bench', 'capability.yaml'), listBody ?? Buffer.alloc(0), settings.mappingIterations);
     const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, durationSeconds: (performance.now() - started) / 1000 };
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(formatReport(results));
