@@ -73,14 +73,53 @@ function withStrictNumerals(schema: JsonSchema, validate: ValidateFunction): Val
   return check;
 }
 
-/** createValidatorCompiler is fastify's validator compiler with the two policies above. */
+type Validator = ReturnType<FastifySchemaCompiler<FastifySchema>>;
+
+function compilePartValidator(schema: JsonSchema, httpPart: string | undefined): Validator {
+  if (httpPart !== 'body') return withStrictNumerals(schema, stringPartsAjv.compile(schema));
+  // A missing body is checked against the parameter's `required` by the handler, not by the schema.
+  const validate = jsonAjv.compile(schema);
+  const validateBody = (data: unknown): boolean => data === undefined || validate(data);
+  Object.defineProperty(validateBody, 'errors', { get: () => validate.errors });
+  return validateBody;
+}
+
+/**
+ * deferCompile checks a schema against the JSON Schema meta-schema now (so a broken
+ * `schema:` still stops the gateway at boot) and generates its validator on first use:
+ * ajv's code generation (~1-4 ms a schema) dominated the boot of a large capability,
+ * while a route's first request pays it once. Schemas with `$ref`, which only compilation
+ * can resolve, are compiled at boot.
+ */
+function deferCompile(schema: JsonSchema, httpPart: string | undefined, key: string): Validator {
+  const ajv = httpPart === 'body' ? jsonAjv : stringPartsAjv;
+  if (key.includes('"$ref"')) return compilePartValidator(schema, httpPart);
+  if (ajv.validateSchema(schema) !== true) throw new Error(`invalid JSON Schema for ${httpPart ?? 'input'}: ${ajv.errorsText(ajv.errors)}`);
+  let compiled: Validator | undefined;
+  const validate = (data: unknown): unknown => {
+    compiled ??= compilePartValidator(schema, httpPart);
+    return compiled(data);
+  };
+  Object.defineProperty(validate, 'errors', { get: () => (compiled as { errors?: unknown } | undefined)?.errors });
+  return validate as Validator;
+}
+
+/**
+ * createValidatorCompiler is fastify's validator compiler with the two policies above.
+ * ajv caches by schema object identity only, and every route builds its own schema objects,
+ * so identical schemas (the `{id: integer}` params of most routes) share one validator here,
+ * keyed by their JSON text. Sharing is safe: `errors` is read synchronously right after
+ * each validation.
+ */
 export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
+  const cache = new Map<string, Validator>();
   return ({ schema, httpPart }) => {
-    if (httpPart !== 'body') return withStrictNumerals(schema as JsonSchema, stringPartsAjv.compile(schema as object));
-    // A missing body is checked against the parameter's `required` by the handler, not by the schema.
-    const validate = jsonAjv.compile(schema as object);
-    const validateBody = (data: unknown): boolean => data === undefined || validate(data);
-    Object.defineProperty(validateBody, 'errors', { get: () => validate.errors });
-    return validateBody;
+    const key = `${httpPart === 'body' ? 'body' : 'text'} ${JSON.stringify(schema)}`;
+    let validator = cache.get(key);
+    if (validator === undefined) {
+      validator = deferCompile(schema as JsonSchema, httpPart, key);
+      cache.set(key, validator);
+    }
+    return validator;
   };
 }

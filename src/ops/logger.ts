@@ -2,7 +2,7 @@
  * The one pino logger of the process. Credentials are redacted by path, so a
  * header object logged by mistake still never shows a key.
  */
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { destination as pinoDestination, pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /** REDACTED replaces every secret the gateway prints or logs. */
 export const REDACTED = '[Redacted]';
@@ -42,13 +42,39 @@ export const REDACT_PATHS = [
   '*.credential',
 ];
 
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/**
+ * isoTime renders pino's `isoTime` (`,"time":"2026-05-19T10:00:00.123Z"`) without a
+ * `Date#toISOString()` per line (3 µs each here, ~2% of a forwarded request): the text up to
+ * the second is cached and only the milliseconds are appended.
+ */
+export function isoTime(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const ms = now - second * 1000;
+  return `,"time":"${cachedPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
+/** LOG_FLUSH_MS bounds how long a line may wait in the buffer before it is written. */
+const LOG_FLUSH_MS = 100;
+const LOG_BUFFER_BYTES = 4096;
+
 /** createLogger builds the process logger; `destination` lets tests capture lines. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'naftiko-gateway' },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Buffered asynchronous stdout: under load many request lines share one write syscall
+  // instead of one each (a write per line cost more than the rest of the log line). A line
+  // waits at most LOG_FLUSH_MS, and pino flushes what is pending when the process exits.
+  return pino(options, destination ?? pinoDestination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS }));
 }

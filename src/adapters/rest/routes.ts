@@ -2,13 +2,14 @@
  * The REST adapter: one fastify route per exposed operation, plus 405 answers
  * for the other methods of each path. Handlers are built once per route.
  */
+import { isUtf8 } from 'node:buffer';
 import type { JSONValue } from 'json-p3';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
 import { GatewayError } from '../../errors.js';
 import type { InvokeContext, Invoker } from '../../engine/invoker.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
-import { readMappedOutput } from '../../upstream/response.js';
+import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
 import type { InputValues } from '../../upstream/url.js';
 import { requiredScope } from '../../security/inbound-auth.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
@@ -42,6 +43,9 @@ function copyHeaders(reply: FastifyReply, res: UpstreamResponse): void {
     if (value !== undefined) reply.header(name, value);
   }
 }
+
+/** Bodies up to this size (by Content-Length) are buffered instead of streamed; Label Studio's 400-organization list is ~52 KB. */
+const BUFFERED_BODY_MAX_BYTES = 64 * 1024;
 
 function isJsonContentType(value: string | string[] | undefined): boolean {
   return typeof value === 'string' && (value.includes('/json') || value.includes('+json'));
@@ -106,8 +110,16 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
   const passThrough = route.output.identity && (route.operation.outputRawFormat !== 'json' || isJsonContentType(res.headers['content-type']));
   if (status >= 400 || passThrough) {
     const length = res.headers['content-length'];
-    if (typeof length === 'string') reply.header('content-length', length);
-    return reply.send(res.body);
+    if (typeof length !== 'string') return reply.send(res.body);
+    reply.header('content-length', length);
+    // A small body of known length is passed on as one buffer (still unparsed): one write
+    // of headers and body to the client, without a stream pipeline per response. Larger or
+    // unknown-length bodies stream, so memory stays bounded whatever the upstream sends.
+    if (Number(length) > BUFFERED_BODY_MAX_BYTES) return reply.send(res.body);
+    const bytes = await readFramedBody(route, res, deps.invoker.upstream.timeoutFor(route.operation));
+    // Node writes a string body together with the headers in one write(); a Buffer takes a
+    // corked writev, which costs more. Valid UTF-8 round-trips through a string byte for byte.
+    return reply.send(isUtf8(bytes) ? bytes.toString('utf8') : bytes);
   }
   const output = await readMappedOutput(route, res, deps.maxResponseBytes, deps.invoker.upstream.timeoutFor(route.operation));
   if (output === undefined) return reply.removeHeader('content-type').send();

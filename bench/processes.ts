@@ -1,0 +1,159 @@
+/**
+ * Child processes of the benchmark: each server under test runs in its own
+ * process (as in production), started here and stopped by its own pid.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+
+/** Child is a started server process. */
+export interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+function childOf(name: string, proc: ChildProcess): Child {
+  return {
+    name,
+    process: proc,
+    pid: proc.pid ?? 0,
+    stop(): Promise<void> {
+      if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+        proc.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        proc.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+/** startJsonLineChild spawns a process that prints one JSON line when ready, and resolves with it. */
+export function startJsonLineChild<T>(name: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000): Promise<{ child: Child; info: T }> {
+  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = childOf(name, proc);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      void child.stop();
+      reject(new Error(`${name} did not start within ${timeoutMs} ms: ${err}`));
+    }, timeoutMs);
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    proc.stdout?.on('data', function onData(chunk: Buffer) {
+      out += chunk.toString();
+      const nl = out.indexOf('\n');
+      if (nl === -1) return;
+      clearTimeout(timer);
+      proc.stdout?.off('data', onData);
+      proc.stdout?.resume();
+      try {
+        resolve({ child, info: JSON.parse(out.slice(0, nl)) as T });
+      } catch (e) {
+        void child.stop();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}: ${err}`));
+    });
+  });
+}
+
+/**
+ * startGatewayChild runs `node dist/cli.js serve <capability> --rest-port 0` with its JSON
+ * log lines going to a file (as a production deployment ships them to a collector), and
+ * resolves with the URL from its "rest adapter listening" line.
+ */
+export async function startGatewayChild(name: string, cliPath: string, capability: string, baseUri: string, env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: Child; url: string }> {
+  writeFileSync(logFile, '');
+  const fd = openSync(logFile, 'a');
+  const proc = spawn(process.execPath, [cliPath, 'serve', capability, '--rest-port', '0', '--mcp-port', '0', '--base-uri', baseUri], {
+    env,
+    stdio: ['ignore', fd, 'pipe'],
+  });
+  closeSync(fd);
+  let err = '';
+  proc.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const child = childOf(name, proc);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}: ${err}`);
+    const url = listeningUrl(readFileSync(logFile, 'utf8'));
+    if (url !== undefined) return { child, url };
+    if (Date.now() > deadline) {
+      await child.stop();
+      throw new Error(`${name} did not log "rest adapter listening" within 20 s: ${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function listeningUrl(log: string): string | undefined {
+  for (const line of log.split('\n')) {
+    if (!line.includes('rest adapter listening')) continue;
+    const parsed = JSON.parse(line) as { url?: unknown };
+    if (typeof parsed.url === 'string') return parsed.url;
+  }
+  return undefined;
+}
+
+/** rssBytes reads VmRSS of a process from /proc (Linux), or 0 when unavailable. */
+export function rssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return match === null ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * cpuSeconds reads the user + system CPU time a process has used (Linux
+ * /proc/<pid>/stat fields 14 and 15, in USER_HZ ticks of 1/100 s), or NaN.
+ * CPU per request stays meaningful when other work shares the machine.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; fields after it start past the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** RssSampler records the peak RSS of a process while a measurement runs. */
+export class RssSampler {
+  private timer: NodeJS.Timeout | undefined;
+  peakBytes = 0;
+
+  constructor(private readonly pid: number) {}
+
+  start(intervalMs = 100): void {
+    this.peakBytes = Math.max(this.peakBytes, rssBytes(this.pid));
+    this.timer = setInterval(() => {
+      this.peakBytes = Math.max(this.peakBytes, rssBytes(this.pid));
+    }, intervalMs);
+  }
+
+  stop(): number {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.peakBytes = Math.max(this.peakBytes, rssBytes(this.pid));
+    return this.peakBytes;
+  }
+}
