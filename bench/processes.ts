@@ -70,13 +70,14 @@ export function startJsonLineChild<T>(name: string, args: readonly string[], env
 /**
  * startGatewayChild runs `node dist/cli.js serve <capability> --rest-port 0` with its JSON
  * log lines going to a file (as a production deployment ships them to a collector), and
- * resolves with the URL from its "rest adapter listening" line.
+ * resolves with the REST URL from its "gateway ready" line (every adapter listening).
  */
 export async function startGatewayChild(name: string, cliPath: string, capability: string, baseUri: string, env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: Child; url: string }> {
   writeFileSync(logFile, '');
   const fd = openSync(logFile, 'a');
   const proc = spawn(process.execPath, [cliPath, 'serve', capability, '--rest-port', '0', '--mcp-port', '0', '--base-uri', baseUri], {
-    env,
+    // Each gateway keeps its own embedded ledger (as each production replica would its volume); two cannot share one.
+    env: { GATEWAY_LEDGER_DIR: `${logFile}.ledger`, ...env },
     stdio: ['ignore', fd, 'pipe'],
   });
   closeSync(fd);
@@ -92,7 +93,7 @@ export async function startGatewayChild(name: string, cliPath: string, capabilit
     if (url !== undefined) return { child, url };
     if (Date.now() > deadline) {
       await child.stop();
-      throw new Error(`${name} did not log "rest adapter listening" within 20 s: ${err}`);
+      throw new Error(`${name} did not log "gateway ready" within 20 s: ${err}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -100,9 +101,9 @@ export async function startGatewayChild(name: string, cliPath: string, capabilit
 
 function listeningUrl(log: string): string | undefined {
   for (const line of log.split('\n')) {
-    if (!line.includes('rest adapter listening')) continue;
-    const parsed = JSON.parse(line) as { url?: unknown };
-    if (typeof parsed.url === 'string') return parsed.url;
+    if (!line.includes('"gateway ready"')) continue;
+    const parsed = JSON.parse(line) as { rest?: unknown };
+    if (typeof parsed.rest === 'string') return parsed.rest;
   }
   return undefined;
 }

@@ -81,7 +81,7 @@ export interface BootResult {
   readonly cpuMs: number;
   readonly heapUsedBytes: number;
   readonly rssBytes: number;
-  /** Whole CLI: process spawn to the "rest adapter listening" log line. */
+  /** Whole CLI: process spawn to the "gateway ready" log line (every adapter listening). */
   readonly cliReadyMs: number;
   readonly cliRssBytes: number;
 }

@@ -121,7 +121,8 @@ t.test('Deployment: replicas, probes, resources, locked-down container, secrets 
   for (const e of env.values()) t.notOk(/KEY|TOKEN|SECRET/.test(String(e['name'])) && !String(e['name']).endsWith('_FILE') && 'value' in e, `${String(e['name'])} is not a literal secret`);
 
   const secretKeys = Object.keys(at(secretExample, 'stringData') as Obj).sort();
-  t.same(secretKeys, [String(keyItem?.['key']), 'gateway-api-keys'].sort(), 'secret.example.yaml has every key the Deployment reads');
+  t.same(at(env.get('DATABASE_URL'), 'valueFrom', 'secretKeyRef'), { name: 'naftiko-gateway-secrets', key: 'ledger-database-url' }, 'replicas share one PostgreSQL ledger, required');
+  t.same(secretKeys, [String(keyItem?.['key']), 'gateway-api-keys', 'ledger-database-url'].sort(), 'secret.example.yaml has every key the Deployment reads');
   t.equal(at(secretExample, 'metadata', 'name'), 'naftiko-gateway-secrets');
   t.ok(mounts.has('/tmp') && at(volumes.get(mounts.get('/tmp')?.['name']), 'emptyDir') !== undefined, 'a writable /tmp on a read-only root');
 });

@@ -2,24 +2,14 @@
  * Every capability in examples/ served against the example upstream, over real sockets.
  */
 import t from 'tap';
-import { request } from 'undici';
 import { EXAMPLE_SECRETS, startExampleUpstream, type ExampleUpstream } from '../fixtures/examples/upstream.js';
+import { sendJson, type Reply } from '../helpers/http.js';
 import { startInProcess } from '../helpers/in-process.js';
 
-async function call(url: string, init: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<{ status: number; type: string; text: string; json: unknown }> {
-  const res = await request(url, {
-    method: init.method ?? 'GET',
-    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, type: String(res.headers['content-type']), text, json };
+/** call is one exchange through the shared test helper, with the content type as a plain string. */
+async function call(url: string, init: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<Reply & { type: string }> {
+  const reply = await sendJson(url, init.method ?? 'GET', '', init.body);
+  return { ...reply, type: String(reply.headers['content-type']) };
 }
 
 let upstream: ExampleUpstream;
