@@ -93,7 +93,7 @@ function readSettings(): Settings {
   const upstreams: UpstreamMode[] = upstream === 'both' ? ['static', 'simulator'] : upstream === 'simulator' ? ['simulator'] : ['static'];
   return quick
     ? { quick, upstreams, warmupSeconds: 0.2, rounds: 1, roundSeconds: 0.7, connections: 16, latencyRounds: 1, latencySeconds: 0.4, bootOperations: 200, mappingIterations: 200 }
-    : { quick, upstreams, warmupSeconds: 1, rounds: 3, roundSeconds: 1.2, connections: 16, latencyRounds: 3, latencySeconds: 1.2, bootOperations: 1000, mappingIterations: 2000 };
+    : { quick, upstreams, warmupSeconds: 0.6, rounds: 3, roundSeconds: 1.2, connections: 16, latencyRounds: 3, latencySeconds: 1.2, bootOperations: 1000, mappingIterations: 2000 };
 }
 
 function median<T>(items: readonly T[], key: (t: T) => number): T {
@@ -119,22 +119,26 @@ interface Servers {
   readonly minimal: { child: Child; url: string };
   readonly gateway: { child: Child; url: string };
   readonly benchGateway: { child: Child; url: string };
+  /** The same bench capability with the role-change ledger off: what the ledger costs a mutating call. */
+  readonly unledgered: { child: Child; url: string };
 }
 
 async function startServers(upstream: Upstream, logDir: string): Promise<Servers> {
   const forwarder = join(ROOT, 'bench', 'forwarder.ts');
   const env = { ...process.env, LABEL_STUDIO_API_KEY: upstream.token, GATEWAY_LOG_LEVEL: 'info' };
-  const [proxy, minimal, gateway, benchGateway] = await Promise.all([
+  const [proxy, minimal, gateway, benchGateway, unledgered] = await Promise.all([
     startJsonLineChild<{ url: string }>('http-proxy', [...TSX, forwarder, '--kind', 'proxy', '--upstream', upstream.url, '--token', upstream.token]),
     startJsonLineChild<{ url: string }>('minimal forwarder', [...TSX, forwarder, '--kind', 'minimal', '--upstream', upstream.url, '--token', upstream.token]),
     startGatewayChild('gateway', CLI, join(ROOT, 'capability.yaml'), upstream.url, env, join(logDir, 'gateway.log')),
     startGatewayChild('gateway (bench capability)', CLI, join(ROOT, 'bench', 'capability.yaml'), upstream.url, env, join(logDir, 'bench-gateway.log')),
+    startGatewayChild('gateway (ledger off)', CLI, join(ROOT, 'bench', 'capability.yaml'), upstream.url, { ...env, GATEWAY_LEDGER: 'off' }, join(logDir, 'unledgered-gateway.log')),
   ]);
   return {
     proxy: { child: proxy.child, url: proxy.info.url },
     minimal: { child: minimal.child, url: minimal.info.url },
     gateway,
     benchGateway,
+    unledgered,
   };
 }
 
@@ -152,6 +156,7 @@ function variantsFor(upstream: Upstream, s: Servers): Variant[] {
     { name: 'gateway list [{id,title}]', group: 'list', target: { url: `${s.benchGateway.url}/v1/bench/organizations/summaries`, method: 'GET' }, child: s.benchGateway.child },
     { name: 'direct PATCH', group: 'patch', target: { url: `${upstream.url}/api/organizations/1`, method: 'PATCH', headers: { ...auth, ...json }, body: PATCH_BODY }, child: undefined },
     { name: 'gateway PATCH (validated)', group: 'patch', target: { url: `${s.benchGateway.url}/v1/bench/organizations/1`, method: 'PATCH', headers: json, body: PATCH_BODY }, child: s.benchGateway.child },
+    { name: 'gateway PATCH, ledger off', group: 'patch', target: { url: `${s.unledgered.url}/v1/bench/organizations/1`, method: 'PATCH', headers: json, body: PATCH_BODY }, child: s.unledgered.child },
   ];
 }
 
@@ -229,6 +234,7 @@ function ratiosOf(results: readonly VariantResult[], latency: readonly LatencyRe
     'mapped $[*].id / identity (list)': rpsOf(results, 'gateway list $[*].id') / rpsOf(results, 'gateway list identity'),
     'mapped [{id,title}] / identity (list)': rpsOf(results, 'gateway list [{id,title}]') / rpsOf(results, 'gateway list identity'),
     'gateway PATCH / direct PATCH': rpsOf(results, 'gateway PATCH (validated)') / rpsOf(results, 'direct PATCH'),
+    'gateway PATCH: ledger on / ledger off': rpsOf(results, 'gateway PATCH (validated)') / rpsOf(results, 'gateway PATCH, ledger off'),
     'added p99 ms vs direct (fixed rate)': p99('gateway') - p99('direct'),
     'added p99 ms vs direct, http-proxy (fixed rate)': p99('@fastify/http-proxy') - p99('direct'),
     'added p99 ms vs direct, minimal forwarder (fixed rate)': p99('minimal forwarder') - p99('direct'),
@@ -242,7 +248,7 @@ async function runAgainst(mode: UpstreamMode, settings: Settings, logDir: string
   try {
     const listBody = await fetchListBody(upstream);
     const servers = await startServers(upstream, logDir);
-    children.push(servers.proxy.child, servers.minimal.child, servers.gateway.child, servers.benchGateway.child);
+    children.push(servers.proxy.child, servers.minimal.child, servers.gateway.child, servers.benchGateway.child, servers.unledgered.child);
     // Against the simulator, only the forwarding comparison and one mapped route (time budget).
     const all = variantsFor(upstream, servers);
     const variants = mode === 'static' ? all : all.filter((v) => v.group === 'get' || v.name === 'gateway list identity' || v.name === 'gateway list $[*].id');
