@@ -2,9 +2,9 @@
  * The gateway in this process (startGateway on port 0) on the shipped
  * capability.yaml, in front of a fresh Label Studio simulator.
  */
-import { resolveConfig } from '../../src/config.js';
-import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import type { RunningGateway } from '../../src/gateway.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
+import { startInProcess } from './in-process.js';
 
 /** GatewayWithSimulator is a started pair; `url` is the gateway's REST base URL. */
 export interface GatewayWithSimulator {
@@ -17,15 +17,14 @@ export interface GatewayWithSimulator {
 /** startGatewayWithSimulator starts the simulator, then the gateway pointed at it with its legacy key. */
 export async function startGatewayWithSimulator(capability = 'capability.yaml'): Promise<GatewayWithSimulator> {
   const sim = await startLabelStudio();
-  const config = resolveConfig({ capability, restPort: '0', logLevel: 'silent' }, { GATEWAY_BASE_URI: sim.url, GATEWAY_LEDGER: 'off' });
-  const gw = await startGateway(config, { env: { LABEL_STUDIO_API_KEY: sim.legacyToken } }).catch(async (err: unknown) => {
+  const { gateway: gw, url } = await startInProcess(capability, { LABEL_STUDIO_API_KEY: sim.legacyToken }, sim.url).catch(async (err: unknown) => {
     await sim.close();
     throw err;
   });
   return {
     sim,
     gw,
-    url: gw.restUrl ?? '',
+    url,
     async close() {
       await gw.close();
       await sim.close();
