@@ -65,6 +65,12 @@ export function isoTime(): string {
 const LOG_FLUSH_MS = 100;
 const LOG_BUFFER_BYTES = 4096;
 
+const kAccessLogger = Symbol('naftiko.accessLogger');
+
+interface WithAccessLogger {
+  [kAccessLogger]?: Logger;
+}
+
 /** createLogger builds the process logger; `destination` lets tests capture lines. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
@@ -76,5 +82,18 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   // Buffered asynchronous stdout: under load many request lines share one write syscall
   // instead of one each (a write per line cost more than the rest of the log line). A line
   // waits at most LOG_FLUSH_MS, and pino flushes what is pending when the process exits.
-  return pino(options, destination ?? pinoDestination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS }));
+  const stream = destination ?? pinoDestination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+  const logger = pino(options, stream);
+  // The same stream, level and format without redaction, for lines built only from fields known to hold no secret.
+  (logger as WithAccessLogger)[kAccessLogger] = pino({ ...options, redact: undefined }, stream);
+  return logger;
+}
+
+/**
+ * accessLoggerOf is the unredacted sibling of a createLogger logger, for the one line per request:
+ * that line is assembled from fixed, secret-free fields (never headers, bodies or the query string),
+ * so the ~35 redaction paths (about 5 % of a forwarded request's CPU) need not run on it.
+ */
+export function accessLoggerOf(logger: Logger): Logger {
+  return (logger as WithAccessLogger)[kAccessLogger] ?? logger;
 }

@@ -3,9 +3,18 @@
  * the query string (it may carry credentials), operation, statuses, duration.
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 
 /** GatewayLogController replaces fastify's incoming/completed pair with a single line. */
 export class GatewayLogController extends LogController {
+  /** `access` writes the success lines: an unredacted logger (see accessLoggerOf), as their fields hold no secret. */
+  constructor(
+    options: ConstructorParameters<typeof LogController>[0],
+    private readonly access: Logger,
+  ) {
+    super(options);
+  }
+
   override incomingRequest(): void {
     // Intentionally silent: the completion line carries everything.
   }
@@ -14,6 +23,8 @@ export class GatewayLogController extends LogController {
     const url = request.url;
     const q = url.indexOf('?');
     const line = {
+      // The request logger binds reqId itself; the access logger does not.
+      reqId: error ? undefined : request.id,
       method: request.method,
       path: q === -1 ? url : url.slice(0, q),
       operationId: request.routeOptions.config.operationId,
@@ -24,7 +35,9 @@ export class GatewayLogController extends LogController {
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
       err: error ?? undefined,
     };
+    // An error object may carry anything, so error lines keep the redacting request logger.
     if (error) reply.log.error(line, 'request errored');
-    else reply.log.info(line, 'request completed');
+    // A route's own logLevel (probes log at warn) lives on the request logger: honour it.
+    else if ((reply.log as Logger).isLevelEnabled('info')) this.access.info(line, 'request completed');
   }
 }

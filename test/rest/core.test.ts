@@ -173,9 +173,13 @@ t.test('the upstream credential never appears in responses or logs', async (t) =
   t.notOk(allLogs.includes(sim.legacyToken), 'key absent from every log line');
 });
 
-t.test('healthz answers 200 with a request id', async (t) => {
-  const res = await call('GET', '/healthz');
+t.test('healthz answers 200 with a request id, and probes stay out of the info log', async (t) => {
+  const res = await call('GET', '/healthz', undefined, { 'x-request-id': 'probe-1' });
   t.equal(res.status, 200);
   t.same(res.json, { status: 'ok' });
-  t.match(res.headers['x-request-id'], /^[0-9a-f-]{36}$/);
+  t.equal(res.headers['x-request-id'], 'probe-1');
+  // A later request's line is written after the probe's would have been: then the probe's absence means something.
+  await call('GET', '/v1/api/organizations/1', undefined, { 'x-request-id': 'after-probe-1' });
+  await gw.waitForLog((l) => l['reqId'] === 'after-probe-1' && l['msg'] === 'request completed');
+  t.equal(gw.logObjects().filter((l) => l['reqId'] === 'probe-1').length, 0, '/healthz logs at warn only');
 });

@@ -13,6 +13,7 @@ import type { GatewayMetrics } from '../../ops/metrics.js';
 import { registerMetrics } from '../../ops/metrics-routes.js';
 import { registerReadiness, type ReadinessDeps } from '../../ops/readiness.js';
 import { genRequestId } from '../../ops/request-id.js';
+import { accessLoggerOf } from '../../ops/logger.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { clientErrorHandler } from '../../security/client-error.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
@@ -92,7 +93,7 @@ function serializeJson(data: unknown): string {
 export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, options: RestServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    logController: new GatewayLogController({ requestIdLogLabel: 'reqId' }),
+    logController: new GatewayLogController({ requestIdLogLabel: 'reqId' }, accessLoggerOf(options.logger)),
     genReqId: genRequestId,
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: options.requestTimeoutMs,
