@@ -3,7 +3,7 @@
  * authentication and scope checks (onRequest, before any body is read),
  * a JSON nesting limit, and `nosniff` on every response.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { DOCS_PREFIX } from '../adapters/rest/openapi.js';
 import { sendProblem } from '../adapters/rest/problem.js';
 import type { Caller } from '../engine/invoker.js';
@@ -45,11 +45,6 @@ export interface SecurityHookOptions {
   readonly corsOrigins: readonly string[];
 }
 
-function noSniff(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
-  reply.header('x-content-type-options', 'nosniff');
-  done(null, payload);
-}
-
 /**
  * frameworkErrorHandler answers URLs the router cannot decode (`%zz`) or whose
  * parameter exceeds maxParamLength, which fastify answers before any hook runs.
@@ -68,25 +63,40 @@ export function registerSecurityHooks(app: FastifyInstance, options: SecurityHoo
   const { auth } = options;
   const cors = options.corsOrigins.length > 0 ? corsHook(options.corsOrigins) : undefined;
   app.decorateRequest('caller', null);
-  app.addHook('onSend', noSniff);
-  app.addHook('onRequest', async function guardRequest(request: FastifyRequest, reply: FastifyReply) {
+  // Callback-style hooks that finish synchronously: no promise per request, and `nosniff` is set here rather
+  // than in an onSend hook, so responses skip fastify's onSend pipeline.
+  app.addHook('onRequest', function guardRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    reply.header('x-content-type-options', 'nosniff');
     if (request.url.length > MAX_URL_CHARS) {
-      return sendProblem(reply, new GatewayError('NGW_ERR_URI_TOO_LONG', `the URL is longer than ${MAX_URL_CHARS} characters`));
+      sendProblem(reply, new GatewayError('NGW_ERR_URI_TOO_LONG', `the URL is longer than ${MAX_URL_CHARS} characters`));
+      return;
     }
-    if (cors !== undefined && cors(request, reply)) return reply;
-    if (!auth.enabled || isPublic(request.routeOptions.url)) return undefined;
+    if (cors !== undefined && cors(request, reply)) return;
+    if (!auth.enabled || isPublic(request.routeOptions.url)) {
+      done();
+      return;
+    }
     const caller = auth.authenticate(request.headers);
-    if (caller instanceof GatewayError) return sendProblem(reply, caller);
-    if (caller === undefined) return undefined;
-    request.caller = caller;
-    const scope = request.routeOptions.config.scope;
-    const denied = scope === undefined ? undefined : auth.authorizeScope(caller, scope);
-    if (denied !== undefined) return sendProblem(reply, denied);
-    return undefined;
-  });
-  app.addHook('preValidation', async function limitJsonDepth(request: FastifyRequest) {
-    if (request.body !== undefined && jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
-      throw new GatewayError('NGW_ERR_VALIDATION', `body nests deeper than ${MAX_JSON_DEPTH} levels`, { errors: [{ field: 'body', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] });
+    if (caller instanceof GatewayError) {
+      sendProblem(reply, caller);
+      return;
     }
+    if (caller !== undefined) {
+      request.caller = caller;
+      const scope = request.routeOptions.config.scope;
+      const denied = scope === undefined ? undefined : auth.authorizeScope(caller, scope);
+      if (denied !== undefined) {
+        sendProblem(reply, denied);
+        return;
+      }
+    }
+    done();
+  });
+  app.addHook('preValidation', function limitJsonDepth(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+    if (request.body !== undefined && jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
+      done(new GatewayError('NGW_ERR_VALIDATION', `body nests deeper than ${MAX_JSON_DEPTH} levels`, { errors: [{ field: 'body', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] }));
+      return;
+    }
+    done();
   });
 }
