@@ -3,6 +3,7 @@
  * (audit, ledger, guards…) around the upstream call. REST routes and MCP
  * tools differ only in how they collect inputs and render results.
  */
+import type { CancelSignal } from '../upstream/deadline.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CompiledCall } from '../capability/compiled.js';
 import { GatewayError } from '../errors.js';
@@ -20,7 +21,7 @@ export interface InvokeContext {
   readonly requestId: string;
   readonly adapter: 'rest' | 'mcp';
   /** Aborted when the client disconnects or cancels. */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
   readonly caller?: Caller | undefined;
   /** Inbound request headers (REST, or the MCP HTTP request), for interceptors that read e.g. override headers. */
   readonly headers?: IncomingHttpHeaders | undefined;

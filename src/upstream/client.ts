@@ -10,7 +10,7 @@ import type { CompiledOperation, CompiledUpstream } from '../capability/compiled
 import { GatewayError, type ErrorCode } from '../errors.js';
 import type { CircuitBreakers } from './breakers.js';
 import { createCredentialProvider, type CredentialProvider } from './credentials.js';
-import { CallDeadline } from './deadline.js';
+import { CallDeadline, type CancelSignal } from './deadline.js';
 import type { UpstreamPools } from './pools.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { backoffMs, RETRY_STATUSES, RetryableFailure, retriesFor, retryPolicy, type AttemptResult, type RetrySettings } from './retry.js';
@@ -28,7 +28,7 @@ export interface UpstreamResponse {
 export interface CallContext {
   readonly requestId: string;
   /** Aborted when the client goes away or cancels. */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
 }
 
 /** UpstreamObserver hears about upstream attempts (metrics); it must be cheap and must not throw. */

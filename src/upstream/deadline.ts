@@ -10,6 +10,22 @@ function onDeadline(deadline: CallDeadline): void {
   deadline.controller.abort(new Error('upstream deadline exceeded'));
 }
 
+/**
+ * CancelSignal is what a call deadline needs of its caller's cancellation: an AbortSignal
+ * (MCP hands one over) or a lighter object (the REST adapter's client-disconnect link).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: AbortListener): void;
+  removeEventListener(type: 'abort', listener: AbortListener): void;
+}
+
+/** AbortListener is an EventListenerObject that needs no event. */
+export interface AbortListener {
+  handleEvent(): void;
+}
+
 /** CallDeadline bounds one upstream call, retries and queueing included. */
 export class CallDeadline {
   readonly controller = new AbortController();
@@ -20,7 +36,7 @@ export class CallDeadline {
 
   constructor(
     readonly timeoutMs: number,
-    private readonly clientSignal: AbortSignal | undefined,
+    private readonly clientSignal: CancelSignal | undefined,
   ) {
     this.at = Date.now() + timeoutMs;
     // A module-level callback with an argument: no closure per call.
