@@ -1,7 +1,7 @@
 /**
  * Request metrics for the REST server and the `/metrics` endpoint. Each
- * route gets its RouteMeter in `onRoute` (boot); hooks are named module
- * functions reading it from the route config, so no closure runs per request.
+ * route gets its RouteMeter in `onRoute` (boot); the per-request functions are
+ * named module functions reading it from the route config, so no closure runs per request.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { GatewayMetrics, RouteMeter } from './metrics.js';
@@ -32,18 +32,22 @@ function meterOf(request: FastifyRequest): RouteMeter {
   return request.routeOptions.config.meter ?? (request.server as unknown as MeteredServer)[kUnmatched];
 }
 
-function countIn(this: FastifyInstance, _request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
-  (this as unknown as MeteredServer)[kMetrics].inFlight.inc();
-  done();
+/**
+ * requestStarted counts a request in flight. The REST log controller calls it as each request
+ * starts, and requestFinished once its response is sent: fastify calls the controller anyway,
+ * while an onRequest and an onResponse hook would add two hook runs to every request.
+ */
+export function requestStarted(request: FastifyRequest): void {
+  (request.server as unknown as Partial<MeteredServer>)[kMetrics]?.inFlight.inc();
 }
 
-function countOut(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-  if (!request.metered) {
-    request.metered = true;
-    (this as unknown as MeteredServer)[kMetrics].inFlight.dec();
-    meterOf(request).record(reply.statusCode, reply.elapsedTime / 1000);
-  }
-  done();
+/** requestFinished records a sent response once (see requestStarted). */
+export function requestFinished(request: FastifyRequest, reply: FastifyReply): void {
+  const metrics = (request.server as unknown as Partial<MeteredServer>)[kMetrics];
+  if (metrics === undefined || request.metered) return;
+  request.metered = true;
+  metrics.inFlight.dec();
+  meterOf(request).record(reply.statusCode, reply.elapsedTime / 1000);
 }
 
 function countAbort(this: FastifyInstance, request: FastifyRequest, done: () => void): void {
@@ -65,8 +69,8 @@ export function registerMetrics(app: FastifyInstance, metrics: GatewayMetrics): 
     const config = (route.config ?? {}) as { operationId?: string; meter?: RouteMeter };
     route.config = { ...config, meter: metrics.meter(config.operationId ?? route.url) };
   });
-  app.addHook('onRequest', countIn);
-  app.addHook('onResponse', countOut);
+  // Starts and finishes are counted by the log controller (requestStarted/requestFinished); a client that
+  // leaves never gets a finished response, so aborts need their own hook.
   app.addHook('onRequestAbort', countAbort);
   app.get('/metrics', { logLevel: 'warn' }, async function scrape(_request, reply) {
     const text = await metrics.registry.metrics();

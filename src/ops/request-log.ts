@@ -4,6 +4,7 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { requestFinished, requestStarted } from './metrics-routes.js';
 
 /** GatewayLogController replaces fastify's incoming/completed pair with a single line. */
 export class GatewayLogController extends LogController {
@@ -15,11 +16,13 @@ export class GatewayLogController extends LogController {
     super(options);
   }
 
-  override incomingRequest(): void {
-    // Intentionally silent: the completion line carries everything.
+  override incomingRequest(request: FastifyRequest): void {
+    // No line here: the completion line carries everything. Only the in-flight gauge moves.
+    requestStarted(request);
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    requestFinished(request, reply);
     const url = request.url;
     const q = url.indexOf('?');
     const line = {
