@@ -93,7 +93,7 @@ function readSettings(): Settings {
   const upstreams: UpstreamMode[] = upstream === 'both' ? ['static', 'simulator'] : upstream === 'simulator' ? ['simulator'] : ['static'];
   return quick
     ? { quick, upstreams, warmupSeconds: 0.2, rounds: 1, roundSeconds: 0.7, connections: 16, latencyRounds: 1, latencySeconds: 0.4, bootOperations: 200, mappingIterations: 200 }
-    : { quick, upstreams, warmupSeconds: 0.6, rounds: 3, roundSeconds: 1.2, connections: 16, latencyRounds: 3, latencySeconds: 1.2, bootOperations: 1000, mappingIterations: 2000 };
+    : { quick, upstreams, warmupSeconds: 0.6, rounds: 3, roundSeconds: 1, connections: 16, latencyRounds: 3, latencySeconds: 1, bootOperations: 1000, mappingIterations: 2000 };
 }
 
 function median<T>(items: readonly T[], key: (t: T) => number): T {
