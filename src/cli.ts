@@ -12,7 +12,7 @@ import { hashApiKey, loadApiKeys } from './security/api-keys.js';
 import { InboundAuth } from './security/inbound-auth.js';
 import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
 import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
-import { LEDGER_DEFAULT_DIR, LEDGER_ENV } from './ledger/config.js';
+import { LEDGER_DEFAULT_DIR, LEDGER_ENV, resolveLedgerConfig } from './ledger/config.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -140,9 +140,11 @@ async function runOpenApi(args: string[]): Promise<number> {
     for (const p of result.problems) process.stderr.write(formatProblem(file, p) + '\n');
     return 1;
   }
-  // The same keys `serve` would read decide whether the document carries the gateway key's security scheme.
+  // The same settings `serve` would read decide whether the document carries the gateway key's security
+  // schemes and the ledger route, so the printed document is the served one.
   const auth = new InboundAuth(loadApiKeys({ inline: process.env[ENV.apiKeys], file: process.env[ENV.apiKeysFile] }));
-  const text = await renderCapabilityOpenApi(result.compiled, values.format, auth);
+  const ledger = resolveLedgerConfig({}, process.env).mode !== 'off';
+  const text = await renderCapabilityOpenApi(result.compiled, values.format, { auth, ledger });
   if (text === undefined) {
     process.stderr.write(`naftiko-gateway: ${file} exposes no REST adapter\n`);
     return 1;

@@ -136,6 +136,9 @@ t.test('Spectral spectral:oas reports 0 errors and 0 warnings', async (t) => {
   const fullJson = await (await request(`${full.url}/openapi.json`)).body.text();
   await full.stop();
   t.match(JSON.parse(fullJson), { paths: { '/v1/ledger': {} }, components: { securitySchemes: { gatewayBearer: {} } } }, 'the full document has the ledger and the key schemes');
+  // With the default settings (ledger on) and the same keys, the CLI prints that document too.
+  const printedFull = await runCli(['openapi', 'capability.yaml'], { GATEWAY_API_KEYS: `ops:${'a'.repeat(64)}:read` });
+  t.equal(printedFull.stdout, fullJson, '`openapi` prints the served document with the ledger route, byte for byte');
   // The YAML rendering is the same document (checked above), so linting the JSON covers both.
   for (const [name, text] of [['openapi.json', servedJson], ['openapi-full.json', fullJson]] as const) {
     const file = join(tmp, name);
@@ -156,7 +159,8 @@ t.test('Spectral spectral:oas reports 0 errors and 0 warnings', async (t) => {
 });
 
 t.test('`naftiko-gateway openapi` prints the served bytes without LABEL_STUDIO_API_KEY', async (t) => {
-  const env = { PATH: process.env['PATH'], LABEL_STUDIO_API_KEY: undefined };
+  // The served gateway runs with the ledger off (the test helpers' default), so the CLI is told the same.
+  const env = { PATH: process.env['PATH'], LABEL_STUDIO_API_KEY: undefined, GATEWAY_LEDGER: 'off' };
   const json = await runCli(['openapi', 'capability.yaml'], env);
   t.equal(json.code, 0, json.stderr);
   t.ok(json.stdout === servedJson, 'JSON: byte-for-byte the served /openapi.json');

@@ -11,6 +11,7 @@ import { createLogger } from '../../ops/logger.js';
 import { UpstreamClient } from '../../upstream/client.js';
 import { DISABLED_AUTH, type InboundAuth } from '../../security/inbound-auth.js';
 import { UpstreamPools } from '../../upstream/pools.js';
+import type { SqlRunner } from '../../ledger/database.js';
 import { renderOpenApi, type OpenApiFormat } from './openapi.js';
 import { buildRestServer } from './server.js';
 
@@ -19,7 +20,23 @@ import { buildRestServer } from './server.js';
  * capability exposes no REST adapter. Works on a capability compiled in check mode: no
  * upstream is called, so its credential need not be set.
  */
-export async function renderCapabilityOpenApi(capability: CompiledCapability, format: OpenApiFormat, auth: InboundAuth = DISABLED_AUTH): Promise<string | undefined> {
+/** What the served document depends on besides the capability: the inbound keys and whether the ledger is on. */
+export interface DocumentSettings {
+  readonly auth: InboundAuth;
+  readonly ledger: boolean;
+}
+
+/** The ledger route is only described here, never called: the server is made ready, not started. */
+const DESCRIBED_LEDGER: SqlRunner = {
+  query: () => Promise.reject(new Error('the ledger is not open while rendering the OpenAPI document')),
+  exec: () => Promise.reject(new Error('the ledger is not open while rendering the OpenAPI document')),
+};
+
+export async function renderCapabilityOpenApi(
+  capability: CompiledCapability,
+  format: OpenApiFormat,
+  settings: DocumentSettings = { auth: DISABLED_AUTH, ledger: false },
+): Promise<string | undefined> {
   const adapter = capability.rest[0];
   if (adapter === undefined) return undefined;
   const pools = new UpstreamPools();
@@ -30,7 +47,8 @@ export async function renderCapabilityOpenApi(capability: CompiledCapability, fo
     requestTimeoutMs: DEFAULTS.upstreamTimeoutMs,
     keepAliveTimeoutMs: 5_000,
     info: capability.model.info,
-    auth,
+    auth: settings.auth,
+    ledger: settings.ledger ? DESCRIBED_LEDGER : undefined,
   });
   try {
     await app.ready();
