@@ -138,53 +138,54 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Every rest adapter gets its own listener and port. A --rest-port override moves the first
   // adapter; port 0 (tests) applies to all, since several adapters cannot share one fixed port.
   const restServers: RestServer[] = [];
-  // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
-  for (const [index, restAdapter] of (config.mcpStdio ? [] : capability.rest).entries()) {
-    const listener = new RestListener(buildRest(restAdapter, capability), requestTimeoutMs);
-    const port = config.restPort === 0 || (index === 0 && config.restPort !== undefined) ? config.restPort : restAdapter.port;
-    let boundPort: number;
-    try {
-      boundPort = await listener.listen(config.host, port);
-    } catch (err) {
-      // A port in use must not leave the ledger (and its file lock) or earlier listeners open.
-      await Promise.all([listener.close(), ...restServers.map((r) => r.listener.close())]);
-      await ledger?.close();
-      await pools.close();
-      throw err;
+  const opened: RestListener[] = [];
+  let mcp: McpAdapter | undefined;
+  try {
+    // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
+    for (const [index, restAdapter] of (config.mcpStdio ? [] : capability.rest).entries()) {
+      const listener = new RestListener(buildRest(restAdapter, capability), requestTimeoutMs);
+      opened.push(listener);
+      const port = config.restPort === 0 || (index === 0 && config.restPort !== undefined) ? config.restPort : restAdapter.port;
+      const boundPort = await listener.listen(config.host, port);
+      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
+      restServers.push({ namespace: restAdapter.namespace, listener, url });
+      logger.info(
+        { adapter: 'rest', namespace: restAdapter.namespace, url, routes: restAdapter.routes.map((r) => `${r.method} ${r.path} -> ${r.operation.key}`) },
+        'rest adapter listening',
+      );
     }
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
-    restServers.push({ namespace: restAdapter.namespace, listener, url });
-    logger.info(
-      { adapter: 'rest', namespace: restAdapter.namespace, url, routes: restAdapter.routes.map((r) => `${r.method} ${r.path} -> ${r.operation.key}`) },
-      'rest adapter listening',
-    );
+    if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
+    else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
+    const mcpAdapter = capability.mcp[0];
+    if (mcpAdapter !== undefined) {
+      // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
+      const { startMcpAdapter } = await import('./adapters/mcp/index.js');
+      // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
+      const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
+      const builtinTools = ledger === undefined ? [] : [ledgerTool(ledger)];
+      mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools }, {
+        transport: config.mcpStdio ? 'stdio' : 'http',
+        host: config.host,
+        port: config.mcpPort ?? mcpAdapter.port,
+        stateless: config.mcpStateless,
+        allowedOrigins: config.mcpAllowedOrigins,
+        authenticate: mcpAuth === undefined ? undefined : (request) => authenticatedCaller(mcpAuth, request.headers),
+        bodyLimitBytes: config.bodyLimitBytes,
+        keepAliveTimeoutMs: 72_000,
+      });
+      logger.info(
+        { adapter: 'mcp', namespace: mcpAdapter.namespace, transport: mcp.transport, url: mcp.url, stateless: mcp.transport === 'http' ? config.mcpStateless : undefined, tools: mcp.tools.list.map((t) => t.name) },
+        'mcp adapter listening',
+      );
+    }
+  } catch (err) {
+    // A port in use (REST or MCP) must not leave listeners, the pools or the ledger (and its file lock) open.
+    await Promise.all(opened.map((l) => l.close()));
+    await pools.close();
+    await ledger?.close();
+    throw err;
   }
   const restUrl = restServers[0]?.url;
-  if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
-  else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
-  let mcp: McpAdapter | undefined;
-  const mcpAdapter = capability.mcp[0];
-  if (mcpAdapter !== undefined) {
-    // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
-    const { startMcpAdapter } = await import('./adapters/mcp/index.js');
-    // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
-    const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
-    const builtinTools = ledger === undefined ? [] : [ledgerTool(ledger)];
-    mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools }, {
-      transport: config.mcpStdio ? 'stdio' : 'http',
-      host: config.host,
-      port: config.mcpPort ?? mcpAdapter.port,
-      stateless: config.mcpStateless,
-      allowedOrigins: config.mcpAllowedOrigins,
-      authenticate: mcpAuth === undefined ? undefined : (request) => authenticatedCaller(mcpAuth, request.headers),
-      bodyLimitBytes: config.bodyLimitBytes,
-      keepAliveTimeoutMs: 72_000,
-    });
-    logger.info(
-      { adapter: 'mcp', namespace: mcpAdapter.namespace, transport: mcp.transport, url: mcp.url, stateless: mcp.transport === 'http' ? config.mcpStateless : undefined, tools: mcp.tools.list.map((t) => t.name) },
-      'mcp adapter listening',
-    );
-  }
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
   let current = capability;
