@@ -13,7 +13,18 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** READY_DEADLINE_MS bounds a server's start: generous, since a loaded 2-core machine boots a gateway in up to ~75 s. */
+const READY_DEADLINE_MS = 90_000;
+
+// Every started server, killed when the bench exits on any path (a failed start in a Promise.all, an error, ^C's exit).
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of live) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+});
+
 function childOf(name: string, proc: ChildProcess): Child {
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
   return {
     name,
     process: proc,
@@ -33,7 +44,7 @@ function childOf(name: string, proc: ChildProcess): Child {
 }
 
 /** startJsonLineChild spawns a process that prints one JSON line when ready, and resolves with it. */
-export function startJsonLineChild<T>(name: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000): Promise<{ child: Child; info: T }> {
+export function startJsonLineChild<T>(name: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = READY_DEADLINE_MS): Promise<{ child: Child; info: T }> {
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const child = childOf(name, proc);
   return new Promise((resolve, reject) => {
@@ -86,14 +97,14 @@ export async function startGatewayChild(name: string, cliPath: string, capabilit
     err += chunk.toString();
   });
   const child = childOf(name, proc);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + READY_DEADLINE_MS;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}: ${err}`);
     const url = listeningUrl(readFileSync(logFile, 'utf8'));
     if (url !== undefined) return { child, url };
     if (Date.now() > deadline) {
       await child.stop();
-      throw new Error(`${name} did not log "gateway ready" within 20 s: ${err}`);
+      throw new Error(`${name} did not log "gateway ready" within ${READY_DEADLINE_MS / 1000} s: ${err}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -269,7 +269,7 @@ async function measureBoot(operations: number, dir: string): Promise<BootResult>
   const file = join(dir, `generated-${operations}.yaml`);
   writeFileSync(file, generateCapability(operations));
   const env = { ...process.env, LABEL_STUDIO_API_KEY: 'bench' };
-  const probe = await startJsonLineChild<{ loadMs: number; registerMs: number; cpuMs: number; heapUsedBytes: number; rssBytes: number }>('boot probe', [...TSX, join(ROOT, 'bench', 'boot-probe.ts'), file], env, 60_000);
+  const probe = await startJsonLineChild<{ loadMs: number; registerMs: number; cpuMs: number; heapUsedBytes: number; rssBytes: number }>('boot probe', [...TSX, join(ROOT, 'bench', 'boot-probe.ts'), file], env);
   await probe.child.stop();
   const started = performance.now();
   const cli = await startGatewayChild('gateway (generated)', CLI, file, 'http://127.0.0.1:9', env, join(dir, 'generated.log'));

@@ -10,6 +10,7 @@ import { join, posix, relative } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
 import { startLabelStudio } from '../fixtures/label-studio/simulator.js';
+import { track } from '../helpers/children.js';
 import { copySteps, parseDockerfile, type Stage } from '../helpers/dockerfile.js';
 import { ROOT, startGatewayProcess } from '../helpers/gateway-process.js';
 
@@ -88,7 +89,7 @@ t.test('production-only install of what the image copies serves the capability',
   const started = Date.now();
   const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
     // --prefer-offline: the test reuses npm's cache; the image build does the same install online.
-    const child = spawn('npm', [...npmArgs, '--prefer-offline'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+    const child = track(spawn('npm', [...npmArgs, '--prefer-offline'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } }));
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

@@ -4,6 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ORPHAN_GUARD, stopChild, track } from './children.js';
+import { TEST_DEADLINE_MS } from './deadlines.js';
 
 /** CLI is the compiled command line entry (`npm test` builds it first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -34,7 +36,7 @@ export interface GatewayProcessOptions {
   readonly capability: string;
   readonly env?: Record<string, string | undefined>;
   readonly args?: readonly string[];
-  /** How long to wait for the listening line. */
+  /** How long to wait for the "gateway ready" line (default TEST_DEADLINE_MS). */
   readonly timeoutMs?: number;
   /** Working directory (default: the repository root). */
   readonly cwd?: string;
@@ -62,11 +64,13 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
     if (v !== undefined) env[k] = v;
   }
   const argv = options.argv ?? [CLI, 'serve', options.capability];
-  const child = spawn(process.execPath, [...argv, '--rest-port', '0', '--mcp-port', '0', ...(options.args ?? [])], {
-    cwd: options.cwd ?? ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, [...ORPHAN_GUARD, ...argv, '--rest-port', '0', '--mcp-port', '0', ...(options.args ?? [])], {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const logs: string[] = [];
   let stderr = '';
   let partial = '';
@@ -95,7 +99,7 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const waitForLog = (predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> => {
+  const waitForLog = (predicate: (l: Record<string, unknown>) => boolean, timeoutMs = TEST_DEADLINE_MS): Promise<Record<string, unknown>> => {
     for (const line of logs) {
       const obj = parseLine(line);
       if (obj !== undefined && predicate(obj)) return Promise.resolve(obj);
@@ -105,7 +109,7 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
       waiters.add(waiter);
       const timer = setTimeout(() => {
         waiters.delete(waiter);
-        reject(new Error(`timed out waiting for a log line; stderr: ${stderr}\nstdout: ${logs.join('\n')}`));
+        reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}\nstdout: ${logs.join('\n')}`));
       }, timeoutMs);
       timer.unref();
       void exited.then((code) => {
@@ -117,13 +121,11 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
     });
   };
 
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
-  };
+  // A gateway that does not finish shutting down within the deadline is killed, so no teardown hangs.
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => stopChild(child, exited, signal, TEST_DEADLINE_MS);
 
   // 'gateway ready' comes once every adapter listens and the signal handlers are installed.
-  return waitForLog((l) => l['msg'] === 'gateway ready', options.timeoutMs ?? 15_000).then(
+  return waitForLog((l) => l['msg'] === 'gateway ready', options.timeoutMs ?? TEST_DEADLINE_MS).then(
     (line) => ({
       child,
       url: typeof line['rest'] === 'string' ? line['rest'] : '',
@@ -141,16 +143,27 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
   );
 }
 
-/** runCli runs the CLI to completion and returns its exit code and output. */
+/**
+ * runCli runs the CLI to completion and returns its exit code and output. A run that
+ * outlives the deadline (e.g. a `serve` expected to fail that started instead) is
+ * killed and rejects, rather than hanging the test file.
+ */
 export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ PATH: process.env['PATH'], ...env })) if (v !== undefined) childEnv[k] = v;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(process.execPath, [...ORPHAN_GUARD, CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`naftiko-gateway ${args.join(' ')} still running after ${TEST_DEADLINE_MS} ms; stderr: ${stderr}`));
+    }, TEST_DEADLINE_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }

@@ -15,13 +15,14 @@ import type { LedgerEntry } from '../../src/ledger/entry.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { ADMIN_URL, call, createDatabase, NO_POSTGRES } from './helpers.js';
+import { TEST_DEADLINE_MS } from '../helpers/deadlines.js';
 
 const CAPABILITY = 'test/fixtures/capabilities/ledger.yaml';
 const MEMBERSHIPS_1 = '/api/organizations/1/memberships';
 
-/** gateway starts a gateway process; 60 s because creating an embedded database runs initdb in WebAssembly. */
+/** gateway starts a gateway process (the helper's deadline covers creating an embedded database). */
 async function gateway(t: Test, sim: LabelStudioSimulator, ledgerEnv: Record<string, string>): Promise<GatewayProcess> {
-  const gw = await startGatewayProcess({ capability: CAPABILITY, env: { LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url, ...ledgerEnv }, timeoutMs: 60_000 });
+  const gw = await startGatewayProcess({ capability: CAPABILITY, env: { LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url, ...ledgerEnv } });
   t.teardown(() => gw.stop('SIGKILL'));
   return gw;
 }
@@ -31,7 +32,7 @@ async function entries(gw: GatewayProcess, query = ''): Promise<LedgerEntry[]> {
   return (res.json as { items: LedgerEntry[] }).items;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = TEST_DEADLINE_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { connectHttp, textOf } from '../helpers/mcp-client.js';
+import { TEST_DEADLINE_MS } from '../helpers/deadlines.js';
 
 const ALLOWED_ORIGIN = 'https://agent.example.com';
 
@@ -158,7 +159,7 @@ t.test('every tool returns the mapped upstream JSON, sent with the injected Toke
     await c.check(structured);
   }
   // Log lines cross a pipe after the results: wait for the last call's line.
-  await gw.waitForLog((l) => l['msg'] === 'tool call completed' && l['tool'] === 'reset-organization-token', 3_000);
+  await gw.waitForLog((l) => l['msg'] === 'tool call completed' && l['tool'] === 'reset-organization-token');
   const logs = gw.logObjects().filter((l) => l['msg'] === 'tool call completed');
   t.ok(logs.length >= cases.length, 'one log line per call');
   t.match(logs.at(-1), { adapter: 'mcp', tool: 'reset-organization-token', operation: 'label-studio-subpackage-organizations.resettoken', upstreamStatus: 201, isError: false, durationMs: Number });
@@ -265,13 +266,14 @@ t.test('cancelling a call aborts the upstream request', async (t) => {
   sim.fault({ path: '/api/organizations/3', kind: 'hang' });
   const controller = new AbortController();
   const pending = client.callTool({ name: 'get-organization-settings', arguments: { id: 3 } }, undefined, { signal: controller.signal });
-  const deadline = Date.now() + 2_000;
+  const deadline = Date.now() + TEST_DEADLINE_MS;
   while (sim.requests.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   t.equal(sim.requests.length, 1, 'the upstream call started');
   const cancelledAt = Date.now();
   controller.abort('user cancelled');
   await t.rejects(pending, /cancel/i);
-  const line = await gw.waitForLog((l) => l['msg'] === 'tool call completed' && l['cancelled'] === true, 3_000);
+  const line = await gw.waitForLog((l) => l['msg'] === 'tool call completed' && l['cancelled'] === true);
   t.equal(line['code'], 'NGW_ERR_CLIENT_CLOSED_REQUEST', 'the upstream request was aborted as the client went away');
-  t.ok(Date.now() - cancelledAt < 3_000, 'well before the 30 s upstream timeout');
+  // Loose on purpose (a loaded machine): what matters is that it is not the 30 s upstream timeout.
+  t.ok(Date.now() - cancelledAt < 20_000, 'well before the 30 s upstream timeout');
 });

@@ -7,6 +7,7 @@ import type { Test } from 'tap';
 import { request } from 'undici';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { TEST_DEADLINE_MS } from '../helpers/deadlines.js';
 
 /** Rig is a simulator and a gateway in front of it. */
 export interface Rig {
@@ -23,8 +24,8 @@ export async function startRig(t: Test, args: readonly string[] = [], capability
   return { sim, gw };
 }
 
-/** waitFor polls `check` every 10 ms until it is true, failing after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+/** waitFor polls `check` every 10 ms until it is true, failing after `timeoutMs` (default: the shared test deadline). */
+export async function waitFor(check: () => boolean, timeoutMs = TEST_DEADLINE_MS, what = 'condition'): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -44,3 +45,4 @@ export function sample(families: readonly PromFamily[], name: string, labels: Re
   const family = families.find((f) => f.name === name);
   return family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
 }
+export { TEST_DEADLINE_MS };

@@ -35,7 +35,7 @@ t.test('retries against the simulator', async (t) => {
     t.equal(sim.requests.length, 2);
     const gap = (sim.requests[1]?.receivedAt ?? 0) - (sim.requests[0]?.receivedAt ?? 0);
     t.ok(gap >= 950, `second attempt ${gap} ms after the first`);
-    t.ok(elapsed < 4000, `answered after ${elapsed} ms`);
+    t.ok(elapsed < 10_000, `answered after ${elapsed} ms`);
   });
 
   t.test('429 twice with an HTTP-date Retry-After → third attempt succeeds', async (t) => {
@@ -87,7 +87,7 @@ t.test('retries against the simulator', async (t) => {
     t.equal(res.headers['retry-after'], '5');
     t.match(await res.body.json(), { status_code: 429, detail: /throttled/ });
     t.equal(sim.requests.length, 1, 'no attempt that could not finish in time');
-    t.ok(elapsed < 2500, `answered after ${elapsed} ms`);
+    t.ok(elapsed < 4_500, `answered after ${elapsed} ms, before the 5 s Retry-After`);
   });
 
   t.test('a persistent 503 ends after two retries with the upstream answer', async (t) => {

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { Agent, request } from 'undici';
-import { startRig, waitFor } from './helpers.js';
+import { startRig, TEST_DEADLINE_MS, waitFor } from './helpers.js';
 
 t.test('SIGTERM with 50 requests in flight: all 50 complete with 2xx, exit 0', async (t) => {
   const { sim, gw } = await startRig(t, ['--shutdown-timeout-ms', '10000']);
@@ -14,7 +14,7 @@ t.test('SIGTERM with 50 requests in flight: all 50 complete with 2xx, exit 0', a
   const pending = Array.from({ length: 50 }, (_, i) =>
     request(`${gw.url}/v1/api/organizations/${(i % 3) + 1}`, { dispatcher: agent }).then(async (res) => ({ status: res.statusCode, body: await res.body.json() })),
   );
-  await waitFor(() => sim.requests.length === 50, 5000, 'all 50 requests to reach the upstream');
+  await waitFor(() => sim.requests.length === 50, TEST_DEADLINE_MS, 'all 50 requests to reach the upstream');
   const exited = gw.stop('SIGTERM');
   const results = await Promise.all(pending);
   t.same(
@@ -32,7 +32,7 @@ t.test('new connections are refused once shutdown begins', async (t) => {
   const { sim, gw } = await startRig(t, ['--shutdown-timeout-ms', '10000']);
   sim.fault({ kind: 'delay', ms: 800, path: '/api/organizations/1' });
   const inflight = request(`${gw.url}/v1/api/organizations/1`);
-  await waitFor(() => sim.requests.length === 1, 3000, 'the in-flight request');
+  await waitFor(() => sim.requests.length === 1, TEST_DEADLINE_MS, 'the in-flight request');
   const exited = gw.stop('SIGTERM');
   await gw.waitForLog((l) => l['msg'] === 'shutting down');
   const refused = await request(`${gw.url}/healthz`, { dispatcher: new Agent() }).then(
