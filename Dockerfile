@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # naftiko-gateway image: docker build -t naftiko-gateway .
 # Another capability baked in: docker build --build-arg CAPABILITY_FILE=path/in/context.yaml .
-# Or mount one at run time and point GATEWAY_CAPABILITY at it (see README, Deploy).
+# Or mount one at run time and point GATEWAY_CAPABILITY at it (see docs/deployment.md).
 
 # Build stage: compile TypeScript with the dev dependencies.
 FROM node:22-slim AS build
