@@ -4,5 +4,5 @@
 export { startGateway, type RunningGateway, type StartOptions } from './gateway.js';
 export { resolveConfig, DEFAULTS, ENV, type GatewayConfig } from './config.js';
 export { loadCapability, loadCapabilityText, checkCapabilityFile, CapabilityError } from './capability/index.js';
-export { ERRORS, GatewayError, type ErrorCode } from './errors.js';
+export { ERRORS, GatewayError, type ErrorCode } from './core/errors.js';
 export type { ReloadListener, ReloadResult } from './reload.js';

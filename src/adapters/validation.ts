@@ -1,29 +1,12 @@
 /**
- * Validators: path, query and header values arrive as strings and are coerced
- * to their declared types; JSON bodies and MCP arguments are never coerced
- * (a body `"id": "abc"` is a 400, not a silent conversion).
+ * fastify's validators: path, query and header values arrive as strings and are
+ * coerced to their declared types; JSON bodies use core's uncoerced validator.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
-import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
-
-// ajv-formats is CommonJS with `exports.default`; require() sidesteps the ESM interop wrapper.
-const addFormats = createRequire(import.meta.url)('ajv-formats') as (ajv: Ajv) => Ajv;
-
-function makeAjv(coerce: boolean): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: coerce ? 'array' : false, useDefaults: coerce, removeAdditional: false });
-  addFormats(ajv);
-  return ajv;
-}
+import { jsonAjv, makeAjv } from '../core/json-validation.js';
 
 const stringPartsAjv = makeAjv(true);
-/** jsonAjv validates JSON documents exactly as written. */
-export const jsonAjv = makeAjv(false);
-
-/** compileJsonValidator compiles a schema for JSON input (bodies, MCP arguments). */
-export function compileJsonValidator(schema: object): ValidateFunction {
-  return jsonAjv.compile(schema);
-}
 
 type JsonSchema = { [key: string]: unknown };
 

@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { BuiltinTool } from '../adapters/mcp/call-tool.js';
+import type { BuiltinTool } from '../core/tool.js';
 import type { CompiledCapability } from '../capability/compiled.js';
 import type { LedgerConfig } from './config.js';
 import type { LedgerDatabase } from './database.js';
@@ -77,7 +77,7 @@ export function warnUnguarded(capability: CompiledCapability, logger: Logger): v
 /** ledgerTool serves the ledger to agents as the MCP tool `list-role-changes`. */
 export function ledgerTool(ledger: Ledger): BuiltinTool {
   return {
-    definition: LIST_ROLE_CHANGES_TOOL as unknown as BuiltinTool['definition'],
-    call: (args) => callListRoleChanges(ledger.db, args),
+    definition: LIST_ROLE_CHANGES_TOOL,
+    call: (args, ctx) => callListRoleChanges(ledger.db, args, ctx.requestId),
   };
 }

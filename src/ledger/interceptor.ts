@@ -6,9 +6,8 @@
 import type { Logger } from 'pino';
 import type { CompiledCall } from '../capability/compiled.js';
 import { readInput, type SeatGuardModel } from '../capability/ledger-extension.js';
-import type { CallInterceptor, InvokeContext, Outcome } from '../engine/invoker.js';
-import { GatewayError } from '../errors.js';
-import type { InputValues } from '../upstream/url.js';
+import type { CallInterceptor, InputValues, InvokeContext, Outcome } from '../core/operation.js';
+import { GatewayError } from '../core/errors.js';
 import type { EntryStatus } from './entry.js';
 import type { IntentResult, LedgerStore } from './store.js';
 

@@ -2,7 +2,7 @@
  * Reading the ledger: filters, newest first, opaque cursor pagination. Shared
  * by `GET /v1/ledger` and the MCP tool `list-role-changes`.
  */
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../core/errors.js';
 import type { SqlRunner } from './database.js';
 import { ENTRY_COLUMNS, STATUS, toEntry, type EntryRow, type LedgerEntry } from './entry.js';
 

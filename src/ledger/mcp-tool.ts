@@ -4,9 +4,10 @@
  * so the MCP adapter only lists it and routes calls to it.
  */
 import type { ValidateFunction } from 'ajv';
-import { compileJsonValidator } from '../adapters/validation.js';
-import { validationError } from '../adapters/rest/problem.js';
-import { GatewayError } from '../errors.js';
+import { compileJsonValidator } from '../core/json-validation.js';
+import { validationError } from '../core/field-errors.js';
+import { asGatewayError } from '../core/errors.js';
+import { jsonToolResult, problemToolResult, type ToolResult } from '../core/tool.js';
 import type { SqlRunner } from './database.js';
 import { LEDGER_FILTER_SCHEMA, listEntries, type LedgerFilter } from './list.js';
 
@@ -22,27 +23,17 @@ export const LIST_ROLE_CHANGES_TOOL = {
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
 } as const;
 
-/** ToolResult is an MCP CallToolResult, without depending on the SDK's types. */
-export interface ToolResult {
-  [key: string]: unknown;
-  content: { type: 'text'; text: string }[];
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-}
-
 let validate: ValidateFunction | undefined;
 
 /** callListRoleChanges runs the tool; gateway errors come back as `isError` results with their code. */
-export async function callListRoleChanges(db: SqlRunner, args: Record<string, unknown> | undefined): Promise<ToolResult> {
+export async function callListRoleChanges(db: SqlRunner, args: Record<string, unknown> | undefined, requestId = ''): Promise<ToolResult> {
   try {
     validate ??= compileJsonValidator(LEDGER_FILTER_SCHEMA);
     const input = args ?? {};
     if (!validate(input)) throw validationError('arguments', validate.errors ?? []);
     const page = await listEntries(db, input as LedgerFilter);
-    const structured = { items: page.items, nextCursor: page.nextCursor };
-    return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+    return jsonToolResult({ items: page.items, nextCursor: page.nextCursor });
   } catch (err) {
-    const e = err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', 'the ledger could not be read', { cause: err });
-    return { isError: true, content: [{ type: 'text', text: `${e.code} (${e.status}): ${e.message}` }] };
+    return problemToolResult(asGatewayError(err, 'the ledger could not be read'), requestId, true);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CompiledOperation } from '../capability/compiled.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import { CIRCUIT_STATE_VALUES, type CircuitBreakers } from '../upstream/breakers.js';
 import type { UpstreamObserver } from '../upstream/client.js';
 

@@ -4,7 +4,8 @@
  * answers them as problem+json too, instead of fastify's ad-hoc JSON.
  */
 import type { Socket } from 'node:net';
-import { GatewayError, toProblem, type ErrorCode } from '../errors.js';
+import { GatewayError, type ErrorCode } from '../core/errors.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../core/problem.js';
 
 function codeFor(err: NodeJS.ErrnoException): ErrorCode {
   if (err.code === 'HPE_HEADER_OVERFLOW') return 'NGW_ERR_HEADERS_TOO_LARGE';
@@ -22,7 +23,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
     const error = new GatewayError(code, detail);
     const body = JSON.stringify(toProblem(error, ''));
     socket.write(
-      `HTTP/1.1 ${error.status} ${error.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${error.status} ${error.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
     );
   }

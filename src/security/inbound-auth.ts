@@ -12,8 +12,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CompiledCall, CompiledMcpTool } from '../capability/compiled.js';
-import type { Caller } from '../engine/invoker.js';
-import { GatewayError } from '../errors.js';
+import type { Caller } from '../core/operation.js';
+import { GatewayError } from '../core/errors.js';
 import type { ApiKey, Scope } from './api-keys.js';
 
 /** Sent with every 401 (RFC 6750 §3); the realm names what the key is for. */

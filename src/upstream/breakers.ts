@@ -6,7 +6,7 @@
  */
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { CompiledUpstream } from '../capability/compiled.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../core/errors.js';
 import type { UpstreamResponse } from './client.js';
 import { retryAfterSeconds } from './retry-after.js';
 

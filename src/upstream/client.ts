@@ -7,15 +7,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { CompiledOperation, CompiledUpstream } from '../capability/compiled.js';
-import { GatewayError, type ErrorCode } from '../errors.js';
+import { GatewayError, type ErrorCode } from '../core/errors.js';
 import type { CircuitBreakers } from './breakers.js';
 import { createCredentialProvider, type CredentialProvider } from './credentials.js';
-import { CallDeadline, type CancelSignal } from './deadline.js';
+import type { CancelSignal, InputValues } from '../core/operation.js';
+import { CallDeadline } from './deadline.js';
 import type { UpstreamPools } from './pools.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { backoffMs, RETRY_STATUSES, RetryableFailure, retriesFor, retryPolicy, type AttemptResult, type RetrySettings } from './retry.js';
 import type { OutboundThrottle } from './throttle.js';
-import { buildUpstreamPath, type InputValues } from './url.js';
+import { buildUpstreamPath } from './url.js';
 
 /** UpstreamResponse is an upstream answer whose body has not been read yet. */
 export interface UpstreamResponse {

@@ -9,7 +9,7 @@ import { compile, type JSONPathQuery, type JSONValue } from 'json-p3';
 import type { Pool } from 'undici';
 import { hasScheme } from '../capability/compile.js';
 import type { CompiledRefresh, CompiledUpstream } from '../capability/compiled.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../core/errors.js';
 import { isJwtRefreshToken, readJwtClaims } from './jwt.js';
 
 /** CredentialProvider yields the credential header value of one upstream. */

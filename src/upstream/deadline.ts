@@ -4,26 +4,11 @@
  * upstream request through one AbortController.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CancelSignal } from '../core/operation.js';
 
 function onDeadline(deadline: CallDeadline): void {
   deadline.timedOut = true;
   deadline.controller.abort(new Error('upstream deadline exceeded'));
-}
-
-/**
- * CancelSignal is what a call deadline needs of its caller's cancellation: an AbortSignal
- * (MCP hands one over) or a lighter object (the REST adapter's client-disconnect link).
- */
-export interface CancelSignal {
-  readonly aborted: boolean;
-  readonly reason?: unknown;
-  addEventListener(type: 'abort', listener: AbortListener): void;
-  removeEventListener(type: 'abort', listener: AbortListener): void;
-}
-
-/** AbortListener is an EventListenerObject that needs no event. */
-export interface AbortListener {
-  handleEvent(): void;
 }
 
 /** CallDeadline bounds one upstream call, retries and queueing included. */

@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { JSONValue } from 'json-p3';
 import { parse as parseYaml } from 'yaml';
 import type { CompiledCall } from '../capability/compiled.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../core/errors.js';
 import type { UpstreamResponse } from './client.js';
 import { toGatewayError } from './client.js';
 

@@ -6,7 +6,7 @@
  */
 import { DelegateBackoff, handleType, retry, type IRetryBackoffContext, type RetryPolicy } from 'cockatiel';
 import type { CompiledOperation } from '../capability/compiled.js';
-import type { GatewayError } from '../errors.js';
+import type { GatewayError } from '../core/errors.js';
 import type { UpstreamResponse } from './client.js';
 
 /** RetrySettings are the gateway-wide retry defaults. */

@@ -4,10 +4,8 @@
  * declared query parameters are sent.
  */
 import type { CompiledOperation } from '../capability/compiled.js';
-import { GatewayError } from '../errors.js';
-
-/** InputValues holds consumed-parameter values by parameter name. */
-export type InputValues = Record<string, unknown>;
+import { GatewayError } from '../core/errors.js';
+import type { InputValues } from '../core/operation.js';
 
 /** stringifyParam turns a scalar into its wire form; objects are refused. */
 function stringifyParam(name: string, value: unknown): string {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { loadCapabilityText } from '../../src/capability/index.js';
 import { buildUpstreamPath } from '../../src/upstream/url.js';
-import { GatewayError } from '../../src/errors.js';
+import { GatewayError } from '../../src/core/errors.js';
 
 const YAML = `
 naftiko: 1.0.0-alpha2

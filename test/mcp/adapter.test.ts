@@ -10,8 +10,9 @@ import { startMcpAdapter, cleanDescription } from '../../src/adapters/mcp/index.
 import { upstreamErrorText } from '../../src/adapters/mcp/call-tool.js';
 import { loadCapability } from '../../src/capability/index.js';
 import { ConfigError, resolveConfig } from '../../src/config.js';
-import { Invoker, type CallInterceptor, type InvokeContext } from '../../src/engine/invoker.js';
-import { GatewayError } from '../../src/errors.js';
+import { Invoker } from '../../src/core/invoker.js';
+import type { CallInterceptor, InvokeContext } from '../../src/core/operation.js';
+import { GatewayError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { UpstreamClient } from '../../src/upstream/client.js';
 import { UpstreamPools } from '../../src/upstream/pools.js';

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import t from 'tap';
 import { buildRestServer } from '../../src/adapters/rest/server.js';
 import { loadCapability } from '../../src/capability/index.js';
-import { Invoker } from '../../src/engine/invoker.js';
+import { Invoker } from '../../src/core/invoker.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { DISABLED_AUTH } from '../../src/security/inbound-auth.js';
 import { UpstreamClient } from '../../src/upstream/client.js';

@@ -3,7 +3,7 @@
  */
 import t from 'tap';
 import type { CompiledCall } from '../../src/capability/compiled.js';
-import { GatewayError } from '../../src/errors.js';
+import { GatewayError } from '../../src/core/errors.js';
 import { decodeBody } from '../../src/upstream/response.js';
 
 function callWith(format: string): CompiledCall {

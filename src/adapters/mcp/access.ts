@@ -7,9 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Caller } from '../../engine/invoker.js';
-import { GatewayError } from '../../errors.js';
-import { sendProblem } from '../rest/problem.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Caller } from '../../core/operation.js';
+import { sendProblem } from '../http-problem.js';
 
 /** Authenticate resolves the caller of a request, or throws a GatewayError (401/403) to refuse it. */
 export type Authenticate = (request: FastifyRequest) => Caller | undefined | Promise<Caller | undefined>;

@@ -4,42 +4,28 @@
  * the outcome as a CallToolResult. Never throws for upstream or gateway
  * failures: MCP reports those as `isError` results the model can read.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { InputBinding } from '../../capability/compiled.js';
-import type { Caller, InvokeContext, Invoker } from '../../engine/invoker.js';
-import { GatewayError } from '../../errors.js';
-import type { UpstreamResponse } from '../../upstream/client.js';
+import { asGatewayError, GatewayError } from '../../core/errors.js';
+import { validationError } from '../../core/field-errors.js';
+import type { Invoker } from '../../core/invoker.js';
+import type { InputValues, InvokeContext } from '../../core/operation.js';
+import { problemToolResult, type BuiltinTool, type ToolCallContext } from '../../core/tool.js';
+import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { readBodyText, readMappedOutput } from '../../upstream/response.js';
-import type { InputValues } from '../../upstream/url.js';
 import { requiredScope, type InboundAuth } from '../../security/inbound-auth.js';
-import { validationError } from '../rest/problem.js';
 import type { McpToolEntry } from './tool-table.js';
 
 /** McpCallDeps are the services a tool call uses. */
 export interface McpCallDeps {
-  readonly invoker: Invoker;
+  readonly invoker: Invoker<UpstreamClient>;
   /** Tools the gateway serves itself next to the capability's (e.g. the ledger's list-role-changes). */
   readonly builtinTools?: readonly BuiltinTool[] | undefined;
   readonly maxResponseBytes: number;
   readonly logger: Logger;
   /** Inbound key checks of the HTTP transport; the caller was authenticated before the call, the scope is checked here. */
   readonly auth?: InboundAuth | undefined;
-}
-
-/** BuiltinTool is a tool the gateway itself serves; a capability tool of the same name wins. */
-export interface BuiltinTool {
-  readonly definition: Tool;
-  call(args: Record<string, unknown> | undefined, ctx: McpCallContext): Promise<CallToolResult>;
-}
-
-/** McpCallContext is what the transport knows about one call. */
-export interface McpCallContext {
-  readonly requestId: string;
-  readonly signal: AbortSignal;
-  readonly headers: IncomingHttpHeaders | undefined;
-  readonly caller: Caller | undefined;
 }
 
 /** Bounds what an upstream error body may add to the text an agent reads. */
@@ -59,11 +45,6 @@ function collectArguments(inputs: readonly InputBinding[], args: Record<string, 
 
 function textResult(text: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text }] };
-}
-
-/** gatewayErrorResult carries the same NGW_ERR_* code REST would put in its problem+json. */
-export function gatewayErrorResult(err: GatewayError): CallToolResult {
-  return textResult(`${err.code} (${err.status}): ${err.message}`);
 }
 
 function clip(text: string): string {
@@ -111,7 +92,7 @@ async function renderResponse(entry: McpToolEntry, deps: McpCallDeps, res: Upstr
 }
 
 /** callTool runs one validated call and always resolves to a result (errors as `isError`). */
-export async function callTool(entry: McpToolEntry, args: Record<string, unknown> | undefined, ctx: McpCallContext, deps: McpCallDeps): Promise<CallToolResult> {
+export async function callTool(entry: McpToolEntry, args: Record<string, unknown> | undefined, ctx: ToolCallContext, deps: McpCallDeps): Promise<CallToolResult> {
   const started = performance.now();
   const input = args ?? {};
   let upstreamStatus: number | undefined;
@@ -128,10 +109,10 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
     // Interceptor notes (a seat-guard warning) reach the agent as extra text; the call itself succeeded.
     if (invokeCtx.notes !== undefined) for (const note of invokeCtx.notes) result.content.push({ type: 'text', text: note });
   } catch (err) {
-    const error = err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', 'the gateway failed to run the tool', { cause: err });
+    const error = asGatewayError(err, 'the gateway failed to run the tool');
     if (error.code === 'NGW_ERR_INTERNAL') deps.logger.error({ err, reqId: ctx.requestId, tool: entry.tool.name }, error.message);
     code = error.code;
-    result = gatewayErrorResult(error);
+    result = problemToolResult(error, ctx.requestId, entry.problemFitsOutput);
   }
   deps.logger.info(
     {

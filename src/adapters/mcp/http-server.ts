@@ -9,10 +9,10 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { GatewayError } from '../../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import { registerHealth } from '../../ops/health.js';
 import { genRequestId } from '../../ops/request-id.js';
-import { errorHandler, sendProblem } from '../rest/problem.js';
+import { errorHandler, sendProblem } from '../http-problem.js';
 import { createMcpAccessHook, type Authenticate } from './access.js';
 import type { McpServers } from './server.js';
 

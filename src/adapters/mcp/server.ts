@@ -7,12 +7,13 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpAdapter } from '../../capability/compiled.js';
-import type { Caller } from '../../engine/invoker.js';
+import type { Caller } from '../../core/operation.js';
+import { problemToolResult, type BuiltinTool } from '../../core/tool.js';
 import { requestIdFrom } from '../../ops/request-id.js';
 import { VERSION } from '../../version.js';
-import { callTool, gatewayErrorResult, type BuiltinTool, type McpCallDeps } from './call-tool.js';
+import { callTool, type McpCallDeps } from './call-tool.js';
 import { compileToolTable, type McpToolTable } from './tool-table.js';
 
 /** callerOf reads the caller an HTTP access check attached to the request (`req.auth`). */
@@ -56,7 +57,7 @@ export class McpServers {
       { capabilities: { tools: { listChanged: true } }, ...(adapter.description === undefined ? {} : { instructions: adapter.description }) },
     );
     const server = mcp.server;
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...this.table.list, ...this.builtins().map((b) => b.definition)] }));
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...this.table.list, ...this.builtins().map((b) => b.definition as Tool)] }));
     server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
       const headers = extra.requestInfo?.headers;
       const ctx = { requestId: requestIdFrom(headers?.['x-request-id']), signal: extra.signal, headers, caller: callerOf(extra.authInfo) };
@@ -66,7 +67,8 @@ export class McpServers {
       if (builtin !== undefined) {
         // The gateway's own tools only read (the ledger): they need the `read` scope when inbound keys are on.
         const denied = this.deps.auth?.authorizeScope(ctx.caller, 'read');
-        return denied === undefined ? builtin.call(request.params.arguments, ctx) : gatewayErrorResult(denied);
+        // Built-in tools declare no output schema, so the problem travels as structured content too.
+        return denied === undefined ? builtin.call(request.params.arguments, ctx) : problemToolResult(denied, ctx.requestId, true);
       }
       throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}"`);
     });

@@ -8,7 +8,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpAdapter, CompiledMcpTool } from '../../capability/compiled.js';
 import type { OutputParameterModel } from '../../capability/model.js';
 import { objectSchemaOf, type ObjectSchema } from '../input-schema.js';
-import { compileJsonValidator } from '../validation.js';
+import { compileJsonValidator } from '../../core/json-validation.js';
 
 /**
  * How a tool's output becomes `structuredContent`, which MCP requires to be an object:
@@ -23,6 +23,8 @@ export interface McpToolEntry {
   readonly definition: Tool;
   readonly validate: ValidateFunction;
   readonly wrap: OutputWrap;
+  /** Whether a problem object satisfies the output schema, so an `isError` result may carry it as structured content. */
+  readonly problemFitsOutput: boolean;
 }
 
 /** McpToolTable indexes the entries by tool name. */
@@ -80,7 +82,7 @@ function compileEntry(tool: CompiledMcpTool): McpToolEntry {
     definition.title = title;
     (definition.annotations as { title?: string }).title = title;
   }
-  return { tool, definition, validate: compileJsonValidator(inputSchema), wrap: output.wrap };
+  return { tool, definition, validate: compileJsonValidator(inputSchema), wrap: output.wrap, problemFitsOutput: output.wrap !== 'always' };
 }
 
 /** compileToolTable builds every tool's definition and validator (once per capability load). */

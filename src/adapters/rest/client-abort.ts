@@ -8,7 +8,7 @@
  * call deadline is its only listener.
  */
 import type { ServerResponse } from 'node:http';
-import type { AbortListener, CancelSignal } from '../../upstream/deadline.js';
+import type { AbortListener, CancelSignal } from '../../core/operation.js';
 
 const kLink = Symbol('naftiko.clientLink');
 

@@ -7,8 +7,8 @@ import type { SqlRunner } from '../../ledger/database.js';
 import { toCsv } from '../../ledger/csv.js';
 import { ENTRY_FIELDS } from '../../ledger/entry.js';
 import { LEDGER_FILTER_SCHEMA, listEntries, type LedgerFilter } from '../../ledger/list.js';
-import { GatewayError } from '../../errors.js';
-import { sendProblem } from './problem.js';
+import { GatewayError } from '../../core/errors.js';
+import { sendProblem } from '../http-problem.js';
 
 /** LEDGER_PATH is where the ledger is read. */
 export const LEDGER_PATH = '/v1/ledger';

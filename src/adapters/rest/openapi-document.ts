@@ -6,7 +6,7 @@
  */
 import type { CompiledCapability } from '../../capability/compiled.js';
 import { DEFAULTS } from '../../config.js';
-import { Invoker } from '../../engine/invoker.js';
+import { Invoker } from '../../core/invoker.js';
 import { createLogger } from '../../ops/logger.js';
 import { UpstreamClient } from '../../upstream/client.js';
 import { DISABLED_AUTH, type InboundAuth } from '../../security/inbound-auth.js';

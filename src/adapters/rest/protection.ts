@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { GatewayError } from '../../errors.js';
+import { GatewayError } from '../../core/errors.js';
 
 /** ProtectionOptions: 0 turns a limit off. */
 export interface ProtectionOptions {

@@ -6,16 +6,16 @@ import { isUtf8 } from 'node:buffer';
 import type { JSONValue } from 'json-p3';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
-import { GatewayError } from '../../errors.js';
-import type { InvokeContext, Invoker } from '../../engine/invoker.js';
-import type { UpstreamResponse } from '../../upstream/client.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Invoker } from '../../core/invoker.js';
+import type { InputValues, InvokeContext } from '../../core/operation.js';
+import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
-import type { InputValues } from '../../upstream/url.js';
 import { requiredScope } from '../../security/inbound-auth.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { clientAbortSignal } from './client-abort.js';
 import { routeDocumentation } from './openapi.js';
-import { sendProblem } from './problem.js';
+import { sendProblem } from '../http-problem.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,7 +26,7 @@ declare module 'fastify' {
 
 /** RestDeps are the services the REST handlers use. */
 export interface RestDeps {
-  readonly invoker: Invoker;
+  readonly invoker: Invoker<UpstreamClient>;
   readonly maxResponseBytes: number;
 }
 

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import type { CompiledRestAdapter } from '../../capability/compiled.js';
 import type { InfoModel } from '../../capability/model.js';
-import { GatewayError } from '../../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import type { SqlRunner } from '../../ledger/database.js';
 import { registerHealth } from '../../ops/health.js';
 import type { GatewayMetrics } from '../../ops/metrics.js';
@@ -17,11 +17,11 @@ import { accessLoggerOf } from '../../ops/logger.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { clientErrorHandler } from '../../security/client-error.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
-import { frameworkErrorHandler, registerSecurityHooks } from '../../security/rest-hooks.js';
+import { frameworkErrorHandler, registerSecurityHooks } from './security-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { registerLedgerRoute } from './ledger-route.js';
 import { registerOpenApi } from './openapi.js';
-import { errorHandler, sendProblem } from './problem.js';
+import { errorHandler, sendProblem } from '../http-problem.js';
 import { registerProtection, type ProtectionOptions } from './protection.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
 
@@ -29,8 +29,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Status the upstream answered, 0 when no upstream call was made. */
     upstreamStatus: number;
-    /** NGW_ERR_* code when the gateway answered with its own error, else ''. */
-    errorCode: string;
   }
 }
 

@@ -4,14 +4,14 @@
  * a JSON nesting limit, and `nosniff` on every response.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { DOCS_PREFIX } from '../adapters/rest/openapi.js';
-import { sendProblem } from '../adapters/rest/problem.js';
-import type { Caller } from '../engine/invoker.js';
-import { GatewayError } from '../errors.js';
-import type { Scope } from './api-keys.js';
-import { corsHook } from './cors.js';
-import type { InboundAuth } from './inbound-auth.js';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Caller } from '../../core/operation.js';
+import type { Scope } from '../../security/api-keys.js';
+import { corsHook } from '../../security/cors.js';
+import type { InboundAuth } from '../../security/inbound-auth.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../security/json-depth.js';
+import { sendProblem } from '../http-problem.js';
+import { DOCS_PREFIX } from './openapi.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

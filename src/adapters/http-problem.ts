@@ -1,54 +1,18 @@
 /**
- * One error handler for the REST adapter: every gateway-made error becomes
+ * The HTTP rendering of core problems, shared by the REST adapter and the MCP
+ * adapter's HTTP transport (both fastify): every gateway-made error becomes
  * RFC 9457 problem+json; fastify's own errors are mapped onto the catalogue.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, PROBLEM_CONTENT_TYPE, toProblem, type ErrorCode, type FieldError } from '../../errors.js';
+import { asGatewayError as internalError, GatewayError, type ErrorCode } from '../core/errors.js';
+import { partsValidationError, validationError, type PartIssues, type ValidationIssue } from '../core/field-errors.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../core/problem.js';
 
-interface ValidationIssue {
-  instancePath?: string;
-  message?: string;
-  keyword?: string;
-  params?: Record<string, unknown>;
-}
-
-const PART_NAMES: Record<string, string> = { body: 'body', params: 'path', querystring: 'query', headers: 'header' };
-
-/** fieldOf names the offending field as `body.title`, `path.id`, `query.ordering`. */
-function fieldOf(part: string, issue: ValidationIssue): string {
-  let path = (issue.instancePath ?? '').split('/').filter((s) => s !== '').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~')).join('.');
-  const missing = issue.params?.['missingProperty'];
-  if (typeof missing === 'string') path = path === '' ? missing : `${path}.${missing}`;
-  const extra = issue.params?.['additionalProperty'];
-  if (typeof extra === 'string') path = path === '' ? extra : `${path}.${extra}`;
-  const prefix = PART_NAMES[part] ?? part;
-  return path === '' ? prefix : `${prefix}.${path}`;
-}
-
-function messageOf(issue: ValidationIssue): string {
-  const allowed = issue.params?.['allowedValues'];
-  if (Array.isArray(allowed)) return `${issue.message ?? 'is invalid'}: ${allowed.join(', ')}`;
-  return issue.message ?? 'is invalid';
-}
-
-/** validationError turns ajv issues into one 400 naming every bad field. */
-export function validationError(part: string, issues: readonly ValidationIssue[]): GatewayError {
-  return partsValidationError([{ part, issues }]);
-}
-
-function partsValidationError(parts: readonly { part: string; issues: readonly ValidationIssue[] }[]): GatewayError {
-  const errors: FieldError[] = [];
-  const seen = new Set<string>();
-  for (const { part, issue } of parts.flatMap((p) => p.issues.map((issue) => ({ part: p.part, issue })))) {
-    const field = fieldOf(part, issue);
-    const message = messageOf(issue);
-    const key = `${field}\u0000${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    errors.push({ field, message });
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** NGW_ERR_* code when the gateway answered with its own error, else ''. */
+    errorCode: string;
   }
-  const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');
-  return new GatewayError('NGW_ERR_VALIDATION', detail === '' ? 'invalid request' : detail, { errors });
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -75,8 +39,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   503: 'NGW_ERR_UNAVAILABLE',
 };
 
-/** asGatewayError maps any error thrown in a request onto the catalogue. */
-export function asGatewayError(err: FastifyError | Error): GatewayError {
+/** classifyRequestError maps any error thrown in a fastify request onto the catalogue. */
+export function classifyRequestError(err: FastifyError | Error): GatewayError {
   if (err instanceof GatewayError) return err;
   const fe = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(fe.validation)) return validationError(fe.validationContext ?? 'request', fe.validation);
@@ -88,7 +52,7 @@ export function asGatewayError(err: FastifyError | Error): GatewayError {
     return withBodyField(code, err.message);
   }
   if (fe.statusCode === 503) return new GatewayError('NGW_ERR_UNAVAILABLE', err.message);
-  return new GatewayError('NGW_ERR_INTERNAL', 'the gateway failed to handle the request', { cause: err });
+  return internalError(err, 'the gateway failed to handle the request');
 }
 
 /** An unparseable body is a bad field too: name it, like every other 400. */
@@ -130,7 +94,7 @@ function inputOf(request: FastifyRequest, part: RequestPart): unknown {
  * re-running every part's validator lets one 400 name a bad id and a bad body field together.
  */
 function requestValidationError(request: FastifyRequest, fallback: GatewayError): GatewayError {
-  const parts: { part: string; issues: readonly ValidationIssue[] }[] = [];
+  const parts: PartIssues[] = [];
   for (const part of REQUEST_PARTS) {
     const validate = request.getValidationFunction(part) as unknown;
     if (typeof validate !== 'function') continue; // no schema, or a per-media-type map
@@ -140,9 +104,9 @@ function requestValidationError(request: FastifyRequest, fallback: GatewayError)
   return parts.length === 0 ? fallback : partsValidationError(parts);
 }
 
-/** errorHandler is the REST adapter's fastify error handler. */
+/** errorHandler is the fastify error handler of the REST adapter and the MCP HTTP transport. */
 export function errorHandler(this: unknown, err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let gatewayError = asGatewayError(err);
+  let gatewayError = classifyRequestError(err);
   if (Array.isArray((err as { validation?: unknown }).validation)) gatewayError = requestValidationError(request, gatewayError);
   // 4xx are reported by the request's completion line (with `code`); 5xx deserve their own line with the cause.
   if (gatewayError.status >= 500) request.log.error({ err: gatewayError.cause ?? err, code: gatewayError.code }, gatewayError.message);

@@ -6,8 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { CompiledCall } from '../capability/compiled.js';
-import type { InputValues } from '../upstream/url.js';
-import type { CallInterceptor, InvokeContext, Outcome } from './invoker.js';
+import type { CallInterceptor, InputValues, InvokeContext, Outcome } from './operation.js';
 
 function isMutating(call: CompiledCall): boolean {
   return call.operation.method !== 'GET';

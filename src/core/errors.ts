@@ -1,7 +1,9 @@
 /**
  * The catalogue of gateway-made errors. Every error the gateway itself produces
- * (as opposed to an upstream error passed through) has one code here, rendered
- * as RFC 9457 `application/problem+json` by REST and as `isError` by MCP.
+ * (as opposed to an upstream error passed through) has one stable code here;
+ * core/problem.ts turns it into the transport-neutral RFC 9457 problem that REST
+ * sends as `application/problem+json` and MCP as an `isError` tool result.
+ * docs/errors.md documents every code (test/architecture/errors-doc.test.ts).
  */
 
 /** ErrorSpec describes one catalogue entry. */
@@ -73,39 +75,11 @@ export class GatewayError extends Error {
   }
 }
 
-/** Problem is the RFC 9457 body the gateway sends for its own errors. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  code: ErrorCode;
-  errors?: readonly FieldError[];
-  [member: string]: unknown;
+/**
+ * asGatewayError is the one fallback classification: a GatewayError stays itself,
+ * anything else (a bug, a driver failure) becomes a 500 whose detail is `detail`,
+ * never the thrown message, which may carry internals.
+ */
+export function asGatewayError(err: unknown, detail: string): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError('NGW_ERR_INTERNAL', detail, { cause: err });
 }
-
-const PROBLEM_TYPE_PREFIX = 'urn:naftiko-gateway:problem:';
-
-/** problemTypeFor turns `NGW_ERR_UPSTREAM_TIMEOUT` into a stable type URI. */
-export function problemTypeFor(code: ErrorCode): string {
-  return PROBLEM_TYPE_PREFIX + code.slice('NGW_ERR_'.length).toLowerCase().replaceAll('_', '-');
-}
-
-/** toProblem renders a GatewayError for the request `requestId`. */
-export function toProblem(err: GatewayError, requestId: string): Problem {
-  const problem: Problem = {
-    ...err.members,
-    type: problemTypeFor(err.code),
-    title: err.title,
-    status: err.status,
-    detail: err.message,
-    instance: requestId,
-    code: err.code,
-  };
-  if (err.errors !== undefined && err.errors.length > 0) problem.errors = err.errors;
-  return problem;
-}
-
-/** PROBLEM_CONTENT_TYPE is the RFC 9457 media type. */
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
