@@ -72,6 +72,19 @@ function describeFastifyError(fe: FastifyError, code: ErrorCode): string {
   }
 }
 
+/**
+ * frameworkErrorHandler answers URLs the router cannot decode (`%zz`) or whose
+ * parameter exceeds maxParamLength, which fastify answers before any hook runs.
+ */
+export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  const error =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new GatewayError('NGW_ERR_URI_TOO_LONG', 'a path parameter is longer than the router allows')
+      : new GatewayError('NGW_ERR_VALIDATION', 'the URL is not valid (bad percent-encoding)');
+  sendProblem(reply, error);
+}
+
 /** sendProblem writes a GatewayError as problem+json. */
 export function sendProblem(reply: FastifyReply, err: GatewayError): FastifyReply {
   reply.request.errorCode = err.code;

@@ -3,7 +3,7 @@
  * authentication and scope checks (onRequest, before any body is read),
  * a JSON nesting limit, and `nosniff` on every response.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
 import type { Caller } from '../../core/operation.js';
 import type { Scope } from '../../security/api-keys.js';
@@ -43,19 +43,6 @@ export interface SecurityHookOptions {
   readonly auth: InboundAuth;
   /** Allowed browser origins; empty disables CORS. */
   readonly corsOrigins: readonly string[];
-}
-
-/**
- * frameworkErrorHandler answers URLs the router cannot decode (`%zz`) or whose
- * parameter exceeds maxParamLength, which fastify answers before any hook runs.
- */
-export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('x-content-type-options', 'nosniff');
-  const error =
-    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new GatewayError('NGW_ERR_URI_TOO_LONG', 'a path parameter is longer than the router allows')
-      : new GatewayError('NGW_ERR_VALIDATION', 'the URL is not valid (bad percent-encoding)');
-  sendProblem(reply, error);
 }
 
 /** registerSecurityHooks installs the hooks; call before routes are added. */

@@ -17,11 +17,11 @@ import { accessLoggerOf } from '../../ops/logger.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { clientErrorHandler } from '../../security/client-error.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
-import { frameworkErrorHandler, registerSecurityHooks } from './security-hooks.js';
+import { registerSecurityHooks } from './security-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { registerLedgerRoute } from './ledger-route.js';
 import { registerOpenApi } from './openapi.js';
-import { errorHandler, sendProblem } from '../http-problem.js';
+import { errorHandler, frameworkErrorHandler, sendProblem } from '../http-problem.js';
 import { registerProtection, type ProtectionOptions } from './protection.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
 
