@@ -1,13 +1,15 @@
 /**
- * One circuit breaker per upstream (cockatiel `ConsecutiveBreaker`): after
- * `threshold` consecutive failures (connect errors, timeouts, 502/503/504)
- * calls fail at once with 503 until a cool-down has passed; then one trial
- * call decides between closing and re-opening.
+ * One circuit breaker per upstream: after `threshold` consecutive failures
+ * (connect errors, timeouts, 502/503/504) calls fail at once with 503 until a
+ * cool-down has passed; then one trial call decides between closing and
+ * re-opening, while calls arriving meanwhile wait for its verdict.
+ *
+ * The semantics are cockatiel's ConsecutiveBreaker policy (which this replaced);
+ * the call is not wrapped in a closure: the pipeline asks `enter()` before an
+ * attempt and reports its outcome, so a closed breaker costs two field reads.
  */
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { CompiledUpstream } from '../capability/compiled.js';
-import { GatewayError } from '../core/errors.js';
-import type { UpstreamResponse } from './client.js';
+import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { retryAfterSeconds } from './retry-after.js';
 
 /** CircuitStateName is how states appear in /readyz and logs. */
@@ -19,53 +21,109 @@ export const CIRCUIT_STATE_VALUES: Readonly<Record<CircuitStateName, number>> = 
 /** BREAKER_STATUSES are upstream answers that count as failures: the upstream (or its proxy) is unwell. */
 const BREAKER_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 
-function isBreakerError(err: Error): boolean {
-  return err instanceof GatewayError && (err.code === 'NGW_ERR_UPSTREAM_UNREACHABLE' || err.code === 'NGW_ERR_UPSTREAM_TIMEOUT');
-}
-
-function isBreakerResult(res: unknown): boolean {
-  return BREAKER_STATUSES.has((res as UpstreamResponse).statusCode);
+/** isBreakerFailure tells whether an attempt's outcome (status or error code) counts against the upstream. */
+export function isBreakerFailure(outcome: number | ErrorCode): boolean {
+  return typeof outcome === 'number' ? BREAKER_STATUSES.has(outcome) : outcome === 'NGW_ERR_UPSTREAM_UNREACHABLE' || outcome === 'NGW_ERR_UPSTREAM_TIMEOUT';
 }
 
 /** BreakerListener hears state changes, for metrics and logs. */
 export type BreakerListener = (upstream: string, state: CircuitStateName) => void;
 
+const CLOSED = 0;
+const OPEN = 1;
+const HALF_OPEN = 2;
+type State = typeof CLOSED | typeof OPEN | typeof HALF_OPEN;
+
+/** ADMITTED, TRIAL and WAIT are the answers of UpstreamBreaker.enter(). */
+export const ADMITTED = 0;
+export const TRIAL = 1;
+export const WAIT = 2;
+/** Admission is what enter() answered. */
+export type Admission = typeof ADMITTED | typeof TRIAL | typeof WAIT;
+
+/** Trial is the one half-open call and the callers waiting for its verdict. */
+class Trial {
+  readonly settled: Promise<void>;
+  resolve!: () => void;
+  constructor() {
+    this.settled = new Promise<void>((resolve) => {
+      this.resolve = resolve;
+    });
+  }
+}
+
 /** UpstreamBreaker guards one upstream. */
 export class UpstreamBreaker {
-  private readonly policy: CircuitBreakerPolicy;
+  private current: State = CLOSED;
+  private failures = 0;
   private openedAt = 0;
+  private trial: Trial | undefined = undefined;
 
   constructor(
     readonly namespace: string,
     private readonly threshold: number,
     private readonly cooldownMs: number,
-    listener: BreakerListener | undefined,
-  ) {
-    this.policy = circuitBreaker(handleWhen(isBreakerError).orWhenResult(isBreakerResult), {
-      halfOpenAfter: cooldownMs,
-      breaker: new ConsecutiveBreaker(threshold),
-    });
-    this.policy.onBreak(() => {
-      this.openedAt = Date.now();
-    });
-    if (listener !== undefined) this.policy.onStateChange((s) => listener(namespace, stateName(s)));
-  }
+    private readonly listener: BreakerListener | undefined,
+  ) {}
 
   /** state is the breaker's state as a caller would meet it now (open only while cooling down). */
   get state(): CircuitStateName {
-    const s = this.policy.state;
-    if (s === CircuitState.Open && Date.now() - this.openedAt >= this.cooldownMs) return 'half-open';
-    return stateName(s);
+    if (this.current === CLOSED) return 'closed';
+    if (this.current === HALF_OPEN || Date.now() - this.openedAt >= this.cooldownMs) return 'half-open';
+    return 'open';
   }
 
-  /** execute runs one attempt through the breaker; an open circuit throws 503 with Retry-After. */
-  async execute(fn: () => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
-    try {
-      return await this.policy.execute(fn);
-    } catch (err) {
-      if (err instanceof BrokenCircuitError) throw this.openError();
-      throw err;
+  /**
+   * enter admits one attempt: ADMITTED, TRIAL (the one half-open call), or WAIT (a trial is
+   * running: await `verdict()`, then ask again). An open circuit throws 503 with Retry-After.
+   */
+  enter(): Admission {
+    const state = this.current;
+    if (state === CLOSED) return ADMITTED;
+    if (state === HALF_OPEN) return WAIT;
+    if (Date.now() - this.openedAt < this.cooldownMs) throw this.openError();
+    this.trial = new Trial();
+    this.change(HALF_OPEN);
+    return TRIAL;
+  }
+
+  /** verdict settles when the running trial has ended. */
+  verdict(): Promise<void> {
+    return this.trial?.settled ?? Promise.resolve();
+  }
+
+  /** leave records how an admitted attempt ended: an upstream status, or the error code that ended it. */
+  leave(admission: Admission, outcome: number | ErrorCode): void {
+    if (isBreakerFailure(outcome)) {
+      this.failures++;
+      if (admission === TRIAL || (this.current === CLOSED && this.failures >= this.threshold)) this.open();
+      return;
     }
+    // An answer resets the count; an error that says nothing of the upstream (the client left, pacing) only ends a trial.
+    if (typeof outcome === 'number' || admission === TRIAL) this.failures = 0;
+    if (admission === TRIAL) {
+      this.change(CLOSED);
+      this.endTrial();
+    }
+  }
+
+  private open(): void {
+    if (this.current === OPEN) return;
+    const wasTrial = this.current === HALF_OPEN;
+    this.openedAt = Date.now();
+    this.change(OPEN);
+    if (wasTrial) this.endTrial();
+  }
+
+  private endTrial(): void {
+    const trial = this.trial;
+    this.trial = undefined;
+    trial?.resolve();
+  }
+
+  private change(state: State): void {
+    this.current = state;
+    this.listener?.(this.namespace, state === CLOSED ? 'closed' : state === OPEN ? 'open' : 'half-open');
   }
 
   private openError(): GatewayError {
@@ -76,12 +134,6 @@ export class UpstreamBreaker {
       { headers: { 'retry-after': retryAfterSeconds(waitMs) } },
     );
   }
-}
-
-function stateName(s: CircuitState): CircuitStateName {
-  if (s === CircuitState.Closed) return 'closed';
-  if (s === CircuitState.HalfOpen) return 'half-open';
-  return 'open';
 }
 
 /** CircuitBreakers holds the breaker of every upstream (none when the threshold is 0). */

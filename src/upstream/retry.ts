@@ -1,13 +1,9 @@
 /**
- * Retry rules: which calls may repeat, on what, and how long to wait.
- * cockatiel's RetryPolicy runs the loop; each attempt decides itself whether
- * another is allowed (status, Retry-After, remaining budget), because that
- * decision needs the call's own deadline.
+ * Retry rules: which calls may repeat, on what, and how long to wait. The loop
+ * itself is a stage of the operation's pipeline (pipeline.ts), present only
+ * when the operation may be retried.
  */
-import { DelegateBackoff, handleType, retry, type IRetryBackoffContext, type RetryPolicy } from 'cockatiel';
 import type { CompiledOperation } from '../capability/compiled.js';
-import type { GatewayError } from '../core/errors.js';
-import type { UpstreamResponse } from './client.js';
 
 /** RetrySettings are the gateway-wide retry defaults. */
 export interface RetrySettings {
@@ -33,46 +29,4 @@ export function retriesFor(op: CompiledOperation, settings: RetrySettings): numb
 export function backoffMs(attempt: number, op: CompiledOperation, settings: RetrySettings): number {
   const base = op.resilience?.retryBaseMs ?? settings.baseMs;
   return Math.floor(Math.random() * Math.min(RETRY_MAX_DELAY_MS, base * 2 ** attempt));
-}
-
-/** RetryableFailure wraps a failed attempt that should be retried after `delayMs`. */
-export class RetryableFailure extends Error {
-  constructor(
-    readonly error: GatewayError,
-    readonly delayMs: number,
-  ) {
-    super(error.message);
-    this.name = 'RetryableFailure';
-  }
-}
-
-/** AttemptResult is an attempt's answer and, when `delayMs >= 0`, the wait before the next attempt (its body already dumped). */
-export interface AttemptResult {
-  readonly res: UpstreamResponse;
-  readonly delayMs: number;
-}
-
-function wantsRetry(result: AttemptResult): boolean {
-  return result.delayMs >= 0;
-}
-
-function delayOf(context: IRetryBackoffContext<unknown>): number {
-  const r = context.result;
-  if ('error' in r) return r.error instanceof RetryableFailure ? r.error.delayMs : 0;
-  return (r.value as AttemptResult).delayMs;
-}
-
-const policies = new Map<number, RetryPolicy>();
-
-/** retryPolicy is the shared cockatiel policy for `retries` retries. */
-export function retryPolicy(retries: number): RetryPolicy {
-  let policy = policies.get(retries);
-  if (policy === undefined) {
-    policy = retry(handleType(RetryableFailure).orWhenResult((r) => wantsRetry(r as AttemptResult)), {
-      maxAttempts: retries,
-      backoff: new DelegateBackoff(delayOf),
-    });
-    policies.set(retries, policy);
-  }
-  return policy;
 }

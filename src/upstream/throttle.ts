@@ -34,24 +34,44 @@ class TokenBucket {
   }
 }
 
-/** OutboundThrottle paces upstream calls. */
+/** Pacer paces the calls of one operation: its upstream's bucket and its own minimum spacing. */
+export class Pacer {
+  /** Next free slot (epoch ms) when the operation is spaced. */
+  private nextSlot = 0;
+
+  constructor(
+    private readonly bucket: TokenBucket | undefined,
+    private readonly spacingMs: number,
+  ) {}
+
+  /**
+   * reserve books a slot for one call and returns how long to wait for it,
+   * or -1 (nothing booked) when the wait would exceed `maxWaitMs`.
+   */
+  reserve(maxWaitMs: number): number {
+    const now = Date.now();
+    const bucket = this.bucket;
+    let wait = bucket === undefined ? 0 : bucket.waitFor(now);
+    const spacing = this.spacingMs;
+    if (spacing > 0) wait = Math.max(wait, Math.max(now, this.nextSlot) - now);
+    if (wait > maxWaitMs) return -1;
+    bucket?.take(now);
+    if (spacing > 0) this.nextSlot = now + wait + spacing;
+    return wait;
+  }
+}
+
+/** OutboundThrottle paces upstream calls: one bucket per upstream, shared by its operations' pacers. */
 export class OutboundThrottle {
   private readonly buckets = new Map<string, TokenBucket>();
-  /** Next free slot (epoch ms) per spaced operation. */
-  private readonly nextSlot = new Map<string, number>();
 
   /** @param ratePerSecond per-upstream rate; 0 means unlimited. */
   constructor(private readonly ratePerSecond: number) {}
 
-  /**
-   * reserve books a slot for one call of `op` and returns how long to wait for
-   * it, or -1 (nothing booked) when the wait would exceed `maxWaitMs`.
-   */
-  reserve(op: CompiledOperation, maxWaitMs: number): number {
+  /** pacerFor is the pacer of `op`, or undefined when neither its upstream's rate nor its spacing limits it. */
+  pacerFor(op: CompiledOperation): Pacer | undefined {
     const spacing = op.resilience?.minSpacingMs ?? 0;
-    if (this.ratePerSecond === 0 && spacing === 0) return 0;
-    const now = Date.now();
-    let wait = 0;
+    if (this.ratePerSecond === 0 && spacing === 0) return undefined;
     let bucket: TokenBucket | undefined;
     if (this.ratePerSecond > 0) {
       bucket = this.buckets.get(op.upstream.namespace);
@@ -59,13 +79,7 @@ export class OutboundThrottle {
         bucket = new TokenBucket(this.ratePerSecond);
         this.buckets.set(op.upstream.namespace, bucket);
       }
-      wait = bucket.waitFor(now);
     }
-    const slot = spacing > 0 ? Math.max(now, this.nextSlot.get(op.key) ?? 0) : now;
-    wait = Math.max(wait, slot - now);
-    if (wait > maxWaitMs) return -1;
-    bucket?.take(now);
-    if (spacing > 0) this.nextSlot.set(op.key, now + wait + spacing);
-    return wait;
+    return new Pacer(bucket, spacing);
   }
 }
