@@ -38,7 +38,8 @@ function meterOf(request: FastifyRequest): RouteMeter {
  * while an onRequest and an onResponse hook would add two hook runs to every request.
  */
 export function requestStarted(request: FastifyRequest): void {
-  (request.server as unknown as Partial<MeteredServer>)[kMetrics]?.inFlight.inc();
+  const metrics = (request.server as unknown as Partial<MeteredServer>)[kMetrics];
+  if (metrics !== undefined) metrics.inFlight++;
 }
 
 /** requestFinished records a sent response once (see requestStarted). */
@@ -46,14 +47,14 @@ export function requestFinished(request: FastifyRequest, reply: FastifyReply): v
   const metrics = (request.server as unknown as Partial<MeteredServer>)[kMetrics];
   if (metrics === undefined || request.metered) return;
   request.metered = true;
-  metrics.inFlight.dec();
+  metrics.inFlight--;
   meterOf(request).record(reply.statusCode, reply.elapsedTime / 1000);
 }
 
 function countAbort(this: FastifyInstance, request: FastifyRequest, done: () => void): void {
   if (!request.metered) {
     request.metered = true;
-    (this as unknown as MeteredServer)[kMetrics].inFlight.dec();
+    (this as unknown as MeteredServer)[kMetrics].inFlight--;
     meterOf(request).record(CLIENT_CLOSED_STATUS, 0);
   }
   done();
@@ -73,7 +74,7 @@ export function registerMetrics(app: FastifyInstance, metrics: GatewayMetrics): 
   // leaves never gets a finished response, so aborts need their own hook.
   app.addHook('onRequestAbort', countAbort);
   app.get('/metrics', { logLevel: 'warn' }, async function scrape(_request, reply) {
-    const text = await metrics.registry.metrics();
+    const text = await metrics.render();
     return reply.type(metrics.registry.contentType).send(text);
   });
 }

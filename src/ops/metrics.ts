@@ -1,10 +1,13 @@
 /**
- * Prometheus metrics (prom-client) on a registry of the gateway's own, so
- * several gateways in one process (tests) never share series. Label children
- * are looked up once per route/operation and status and then reused: the hot
- * path does a Map lookup and two observations.
+ * Prometheus metrics on a registry of the gateway's own, so several gateways
+ * in one process (tests) never share series. The per-request series are plain
+ * counters in preallocated objects (a request adds to a few numbers, without
+ * prom-client hashing its labels); prom-client renders them at scrape time
+ * from the same value shapes its own Counter and Histogram produce, so
+ * `/metrics` reads exactly as before. prom-client's default process metrics
+ * start at the first scrape: a gateway nobody scrapes does not pay for them.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client';
 import type { CompiledOperation } from '../capability/compiled.js';
 import type { ErrorCode } from '../core/errors.js';
 import { CIRCUIT_STATE_VALUES, type CircuitBreakers } from '../upstream/breakers.js';
@@ -25,14 +28,105 @@ const OUTCOME_LABELS: Partial<Record<ErrorCode, string>> = {
   NGW_ERR_UPSTREAM_THROTTLED: 'throttled',
 };
 
-interface RequestChildren {
-  readonly count: Counter.Internal;
-  readonly duration: Histogram.Internal<string>;
+type Labels = Readonly<Record<string, string>>;
+
+/** A value as prom-client's registry formats it (metricName, labels, sharedLabels: see its Histogram). */
+interface ExportedValue {
+  readonly labels: Record<string, string | number>;
+  readonly value: number;
+  readonly metricName?: string;
+  readonly sharedLabels?: Labels;
+  readonly exemplar?: null;
+}
+
+/** CounterSeries is one label set of a counter. */
+class CounterSeries {
+  value = 0;
+  constructor(readonly labels: Labels) {}
+}
+
+/** HistogramSeries is one label set of a histogram: per-bucket (not cumulative) counts, sum and count. */
+class HistogramSeries {
+  readonly buckets: number[] = new Array<number>(LATENCY_BUCKETS_S.length).fill(0);
+  sum = 0;
+  count = 0;
+  constructor(readonly labels: Labels) {}
+
+  observe(seconds: number): void {
+    const bounds = LATENCY_BUCKETS_S;
+    for (let i = 0; i < bounds.length; i++) {
+      if (seconds <= (bounds[i] as number)) {
+        (this.buckets[i] as number)++;
+        break;
+      }
+    }
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+/** MetricFamily is a counter or histogram whose series are kept here and read by prom-client at scrape time. */
+abstract class MetricFamily<S> {
+  readonly aggregator = 'sum' as const;
+  /** Series in creation order, as prom-client lists a metric's label sets. */
+  protected readonly series: S[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+  ) {}
+
+  /** add creates a series (once per label set, by the caller's own cache). */
+  add(s: S): S {
+    this.series.push(s);
+    return s;
+  }
+
+  abstract get(): { name: string; help: string; type: string; values: ExportedValue[]; aggregator: 'sum' };
+}
+
+class CounterFamily extends MetricFamily<CounterSeries> {
+  constructor(name: string, help: string) {
+    super(name, help, 'counter');
+  }
+
+  get(): { name: string; help: string; type: string; values: ExportedValue[]; aggregator: 'sum' } {
+    const values = this.series.map((s) => ({ value: s.value, labels: { ...s.labels } }));
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
+class HistogramFamily extends MetricFamily<HistogramSeries> {
+  constructor(name: string, help: string) {
+    super(name, help, 'histogram');
+  }
+
+  get(): { name: string; help: string; type: string; values: ExportedValue[]; aggregator: 'sum' } {
+    const bucketName = `${this.name}_bucket`;
+    const values: ExportedValue[] = [];
+    for (const s of this.series) {
+      let acc = 0;
+      for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) {
+        acc += s.buckets[i] as number;
+        values.push({ labels: { le: LATENCY_BUCKETS_S[i] as number }, sharedLabels: s.labels, value: acc, metricName: bucketName, exemplar: null });
+      }
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: bucketName, exemplar: null });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
+interface RequestSeries {
+  readonly count: CounterSeries;
+  readonly duration: HistogramSeries;
 }
 
 /** RouteMeter records the requests of one route (or operation); precreated at boot. */
 export class RouteMeter {
-  private readonly byStatus = new Map<number, RequestChildren>();
+  private readonly byStatus = new Map<number, RequestSeries>();
 
   constructor(
     private readonly metrics: GatewayMetrics,
@@ -41,92 +135,96 @@ export class RouteMeter {
 
   /** record counts one finished request. */
   record(status: number, seconds: number): void {
-    let children = this.byStatus.get(status);
-    if (children === undefined) {
-      const label = String(status);
-      children = {
-        count: this.metrics.requests.labels(this.operation, label),
-        duration: this.metrics.requestDuration.labels(this.operation, label),
-      };
-      this.byStatus.set(status, children);
+    let series = this.byStatus.get(status);
+    if (series === undefined) {
+      const labels = { operation: this.operation, status: String(status) };
+      series = { count: this.metrics.requests.add(new CounterSeries(labels)), duration: this.metrics.requestDuration.add(new HistogramSeries(labels)) };
+      this.byStatus.set(status, series);
     }
-    children.count.inc();
-    children.duration.observe(seconds);
+    series.count.value++;
+    series.duration.observe(seconds);
   }
 }
 
-interface UpstreamChildren {
-  readonly byOutcome: Map<number | string, Histogram.Internal<string>>;
-  readonly retries: Map<number | string, Counter.Internal>;
+interface UpstreamSeries {
+  readonly byOutcome: Map<number | string, HistogramSeries>;
+  readonly retries: Map<number | string, CounterSeries>;
 }
 
 /** GatewayMetrics owns the registry and every gateway metric. */
 export class GatewayMetrics implements UpstreamObserver {
   readonly registry = new Registry();
-  readonly requests: Counter<'operation' | 'status'>;
-  readonly requestDuration: Histogram<'operation' | 'status'>;
-  readonly inFlight: Gauge;
-  readonly upstreamDuration: Histogram<'upstream' | 'operation' | 'status'>;
-  readonly retries: Counter<'upstream' | 'operation' | 'reason'>;
-  private readonly upstreamByOp = new Map<string, UpstreamChildren>();
+  readonly requests = new CounterFamily(`${METRIC_PREFIX}http_requests_total`, 'Requests answered, by operation (or ops route) and status code.');
+  readonly requestDuration = new HistogramFamily(`${METRIC_PREFIX}http_request_duration_seconds`, 'Time from request to response, by operation (or ops route) and status code.');
+  /** Requests being handled now; read by the gauge at scrape time. */
+  inFlight = 0;
+  readonly upstreamDuration = new HistogramFamily(
+    `${METRIC_PREFIX}upstream_request_duration_seconds`,
+    'Upstream attempts until response headers, by upstream, operation and status (or timeout, unreachable, client_closed).',
+  );
+  readonly retries = new CounterFamily(`${METRIC_PREFIX}upstream_retries_total`, 'Upstream attempts repeated, by upstream, operation and the reason (status or unreachable).');
+  // Keyed by name, so a reloaded capability's routes and operations continue the same series.
+  private readonly upstreamByOp = new Map<string, UpstreamSeries>();
+  private readonly meters = new Map<string, RouteMeter>();
+  private defaultMetrics: boolean;
 
   constructor(options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) {
-    const registers = [this.registry];
-    this.requests = new Counter({
-      name: `${METRIC_PREFIX}http_requests_total`,
-      help: 'Requests answered, by operation (or ops route) and status code.',
-      labelNames: ['operation', 'status'],
-      registers,
+    this.defaultMetrics = options.defaultMetrics;
+    const registry = this.registry;
+    registry.registerMetric(this.requests as unknown as Metric);
+    registry.registerMetric(this.requestDuration as unknown as Metric);
+    const inFlight = (): number => this.inFlight;
+    new Gauge({
+      name: `${METRIC_PREFIX}http_requests_in_flight`,
+      help: 'Requests being handled now.',
+      registers: [registry],
+      collect(): void {
+        this.set(inFlight());
+      },
     });
-    this.requestDuration = new Histogram({
-      name: `${METRIC_PREFIX}http_request_duration_seconds`,
-      help: 'Time from request to response, by operation (or ops route) and status code.',
-      labelNames: ['operation', 'status'],
-      buckets: LATENCY_BUCKETS_S,
-      registers,
-    });
-    this.inFlight = new Gauge({ name: `${METRIC_PREFIX}http_requests_in_flight`, help: 'Requests being handled now.', registers });
-    this.upstreamDuration = new Histogram({
-      name: `${METRIC_PREFIX}upstream_request_duration_seconds`,
-      help: 'Upstream attempts until response headers, by upstream, operation and status (or timeout, unreachable, client_closed).',
-      labelNames: ['upstream', 'operation', 'status'],
-      buckets: LATENCY_BUCKETS_S,
-      registers,
-    });
-    this.retries = new Counter({
-      name: `${METRIC_PREFIX}upstream_retries_total`,
-      help: 'Upstream attempts repeated, by upstream, operation and the reason (status or unreachable).',
-      labelNames: ['upstream', 'operation', 'reason'],
-      registers,
-    });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    registry.registerMetric(this.upstreamDuration as unknown as Metric);
+    registry.registerMetric(this.retries as unknown as Metric);
   }
 
-  /** meter creates the recorder of one route or operation. */
+  /** render is the `/metrics` text (Prometheus exposition format). */
+  async render(): Promise<string> {
+    if (this.defaultMetrics) {
+      this.defaultMetrics = false;
+      collectDefaultMetrics({ register: this.registry });
+    }
+    return this.registry.metrics();
+  }
+
+  /** meter is the recorder of one route or operation (the same one for the same name). */
   meter(operation: string): RouteMeter {
-    return new RouteMeter(this, operation);
+    let meter = this.meters.get(operation);
+    if (meter === undefined) {
+      meter = new RouteMeter(this, operation);
+      this.meters.set(operation, meter);
+    }
+    return meter;
   }
 
   /** attempt implements UpstreamObserver. */
   attempt(op: CompiledOperation, outcome: number | ErrorCode, durationMs: number): void {
-    const children = this.upstreamChildren(op);
-    let child = children.byOutcome.get(outcome);
-    if (child === undefined) {
-      child = this.upstreamDuration.labels(op.upstream.namespace, op.key, outcomeLabel(outcome));
-      children.byOutcome.set(outcome, child);
+    const series = this.upstreamSeries(op);
+    let s = series.byOutcome.get(outcome);
+    if (s === undefined) {
+      s = this.upstreamDuration.add(new HistogramSeries({ upstream: op.upstream.namespace, operation: op.key, status: outcomeLabel(outcome) }));
+      series.byOutcome.set(outcome, s);
     }
-    child.observe(durationMs / 1000);
+    s.observe(durationMs / 1000);
   }
 
   /** retry implements UpstreamObserver. */
   retry(op: CompiledOperation, reason: number | ErrorCode): void {
-    const children = this.upstreamChildren(op);
-    let child = children.retries.get(reason);
-    if (child === undefined) {
-      child = this.retries.labels(op.upstream.namespace, op.key, outcomeLabel(reason));
-      children.retries.set(reason, child);
+    const series = this.upstreamSeries(op);
+    let s = series.retries.get(reason);
+    if (s === undefined) {
+      s = this.retries.add(new CounterSeries({ upstream: op.upstream.namespace, operation: op.key, reason: outcomeLabel(reason) }));
+      series.retries.set(reason, s);
     }
-    child.inc();
+    s.value++;
   }
 
   /** trackBreakers reports every breaker's state at scrape time (an open circuit turns half-open by the clock, not by an event). */
@@ -144,13 +242,13 @@ export class GatewayMetrics implements UpstreamObserver {
     for (const b of all) gauge.labels(b.namespace).set(0);
   }
 
-  private upstreamChildren(op: CompiledOperation): UpstreamChildren {
-    let children = this.upstreamByOp.get(op.key);
-    if (children === undefined) {
-      children = { byOutcome: new Map(), retries: new Map() };
-      this.upstreamByOp.set(op.key, children);
+  private upstreamSeries(op: CompiledOperation): UpstreamSeries {
+    let series = this.upstreamByOp.get(op.key);
+    if (series === undefined) {
+      series = { byOutcome: new Map(), retries: new Map() };
+      this.upstreamByOp.set(op.key, series);
     }
-    return children;
+    return series;
   }
 }
 

@@ -1,17 +1,38 @@
 /**
  * One log line per request (fastify's default is two): method, path without
  * the query string (it may carry credentials), operation, statuses, duration.
+ * A successful request's line is serialized here, in pino's format, and
+ * written to the logger's stream as one string; error lines go through the
+ * redacting request logger.
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { ACCESS_LINE_BASE, INFO_LEVEL, isoTime, type AccessLog } from './logger.js';
 import { requestFinished, requestStarted } from './metrics-routes.js';
+
+const LINE_START = `{"level":${INFO_LEVEL}`;
+
+/** accessLine renders a successful request's line exactly as pino would render the same fields. */
+function accessLine(request: FastifyRequest, reply: FastifyReply): string {
+  const url = request.url;
+  const q = url.indexOf('?');
+  const operationId = request.routeOptions.config.operationId;
+  let line = `${LINE_START}${isoTime()}${ACCESS_LINE_BASE},"reqId":${JSON.stringify(String(request.id))},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(q === -1 ? url : url.slice(0, q))}`;
+  if (operationId !== undefined) line += `,"operationId":${JSON.stringify(operationId)}`;
+  line += `,"statusCode":${reply.statusCode}`;
+  if (request.upstreamStatus !== 0) line += `,"upstreamStatus":${request.upstreamStatus}`;
+  if (request.errorCode !== '') line += `,"code":${JSON.stringify(request.errorCode)}`;
+  const keyId = request.caller?.id;
+  if (keyId !== undefined) line += `,"keyId":${JSON.stringify(keyId)}`;
+  return `${line},"durationMs":${Math.round(reply.elapsedTime * 100) / 100},"msg":"request completed"}\n`;
+}
 
 /** GatewayLogController replaces fastify's incoming/completed pair with a single line. */
 export class GatewayLogController extends LogController {
-  /** `access` writes the success lines: an unredacted logger (see accessLoggerOf), as their fields hold no secret. */
+  /** `access` receives the success lines (see accessLogOf). */
   constructor(
     options: ConstructorParameters<typeof LogController>[0],
-    private readonly access: Logger,
+    private readonly access: AccessLog,
   ) {
     super(options);
   }
@@ -23,24 +44,26 @@ export class GatewayLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     requestFinished(request, reply);
-    const url = request.url;
-    const q = url.indexOf('?');
-    const line = {
-      // The request logger binds reqId itself; the access logger does not.
-      reqId: error ? undefined : request.id,
-      method: request.method,
-      path: q === -1 ? url : url.slice(0, q),
-      operationId: request.routeOptions.config.operationId,
-      statusCode: reply.statusCode,
-      upstreamStatus: request.upstreamStatus === 0 ? undefined : request.upstreamStatus,
-      code: request.errorCode === '' ? undefined : request.errorCode,
-      keyId: request.caller?.id,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      err: error ?? undefined,
-    };
-    // An error object may carry anything, so error lines keep the redacting request logger.
-    if (error) reply.log.error(line, 'request errored');
+    if (error) {
+      // An error object may carry anything, so error lines keep the redacting request logger (which binds reqId).
+      const url = request.url;
+      const q = url.indexOf('?');
+      reply.log.error(
+        {
+          method: request.method,
+          path: q === -1 ? url : url.slice(0, q),
+          operationId: request.routeOptions.config.operationId,
+          statusCode: reply.statusCode,
+          upstreamStatus: request.upstreamStatus === 0 ? undefined : request.upstreamStatus,
+          code: request.errorCode === '' ? undefined : request.errorCode,
+          keyId: request.caller?.id,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+          err: error,
+        },
+        'request errored',
+      );
+    }
     // A route's own logLevel (probes log at warn) lives on the request logger: honour it.
-    else if ((reply.log as Logger).isLevelEnabled('info')) this.access.info(line, 'request completed');
+    else if ((reply.log as Logger).isLevelEnabled('info')) this.access.write(accessLine(request, reply));
   }
 }

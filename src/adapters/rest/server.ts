@@ -13,7 +13,7 @@ import type { GatewayMetrics } from '../../ops/metrics.js';
 import { registerMetrics } from '../../ops/metrics-routes.js';
 import { registerReadiness, type ReadinessDeps } from '../../ops/readiness.js';
 import { genRequestId } from '../../ops/request-id.js';
-import { accessLoggerOf } from '../../ops/logger.js';
+import { accessLogOf, requestLoggerFactory } from '../../ops/logger.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { clientErrorHandler } from '../../security/client-error.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
@@ -91,7 +91,8 @@ function serializeJson(data: unknown): string {
 export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, options: RestServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    logController: new GatewayLogController({ requestIdLogLabel: 'reqId' }, accessLoggerOf(options.logger)),
+    logController: new GatewayLogController({ requestIdLogLabel: 'reqId' }, accessLogOf(options.logger)),
+    childLoggerFactory: requestLoggerFactory,
     genReqId: genRequestId,
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: options.requestTimeoutMs,
