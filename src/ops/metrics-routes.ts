@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set once the request has been counted, so an abort and a late response count once. */
     metered: boolean;
+    /** The meter of a request no route's config names (see meterAs). */
+    meter: RouteMeter | null;
   }
   interface FastifyContextConfig {
     operationId?: string;
@@ -29,7 +31,13 @@ interface MeteredServer {
 const CLIENT_CLOSED_STATUS = 499;
 
 function meterOf(request: FastifyRequest): RouteMeter {
-  return request.routeOptions.config.meter ?? (request.server as unknown as MeteredServer)[kUnmatched];
+  return request.routeOptions.config.meter ?? request.meter ?? (request.server as unknown as MeteredServer)[kUnmatched];
+}
+
+/** meterAs counts a request that matched no route under `name` (a 405 answer, under its path's pattern). */
+export function meterAs(request: FastifyRequest, name: string): void {
+  const metrics = (request.server as unknown as Partial<MeteredServer>)[kMetrics];
+  if (metrics !== undefined) request.meter = metrics.meter(name);
 }
 
 /**
@@ -66,6 +74,7 @@ export function registerMetrics(app: FastifyInstance, metrics: GatewayMetrics): 
   server[kMetrics] = metrics;
   server[kUnmatched] = metrics.meter('unmatched');
   app.decorateRequest('metered', false);
+  app.decorateRequest('meter', null);
   app.addHook('onRoute', function attachMeter(route: RouteOptions) {
     const config = (route.config ?? {}) as { operationId?: string; meter?: RouteMeter };
     route.config = { ...config, meter: metrics.meter(config.operationId ?? route.url) };

@@ -1,8 +1,8 @@
 /**
  * CORS, off by default: a browser page may call the gateway only from an
- * allow-listed origin. Written here rather than with @fastify/cors because
- * every capability path already has an OPTIONS route (the 405 answer), which
- * would shadow the plugin's wildcard preflight route.
+ * allow-listed origin. Written here rather than with @fastify/cors: a preflight
+ * is answered in the onRequest hook, before routing decides between a route,
+ * a 405 and a 404, without a wildcard OPTIONS route.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

@@ -1,6 +1,7 @@
 /**
- * The REST adapter: one fastify route per exposed operation, plus 405 answers
- * for the other methods of each path. Handlers are built once per route.
+ * The REST adapter: one fastify route per exposed operation (405 answers for
+ * the other methods of each path come from the not-found handler, see
+ * method-index.ts). Handlers are built once per route.
  */
 import { isUtf8 } from 'node:buffer';
 import type { JSONValue } from 'json-p3';
@@ -15,7 +16,7 @@ import { requiredScope } from '../../security/inbound-auth.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { clientAbortSignal } from './client-abort.js';
 import { routeDocumentation } from './openapi.js';
-import { sendProblem } from '../http-problem.js';
+import type { MethodIndex } from './method-index.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,8 +30,6 @@ export interface RestDeps {
   readonly invoker: Invoker<UpstreamClient>;
   readonly maxResponseBytes: number;
 }
-
-const ROUTABLE_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
 
 /** Upstream headers worth passing on; everything else (hop-by-hop, Set-Cookie, Server…) is dropped. */
 const PASSED_HEADERS = ['content-type', 'content-language', 'cache-control', 'etag', 'last-modified', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
@@ -164,25 +163,10 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
   };
 }
 
-function methodNotAllowed(allowed: string) {
-  return function answerMethodNotAllowed(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    reply.header('allow', allowed);
-    return sendProblem(reply, new GatewayError('NGW_ERR_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; allowed: ${allowed}`));
-  };
-}
-
-/** registerRestRoutes adds the adapter's routes to a fastify instance. */
-export function registerRestRoutes(app: FastifyInstance, adapter: CompiledRestAdapter, deps: RestDeps): void {
-  const methodsByUrl = new Map<string, Set<string>>();
+/** registerRestRoutes adds the adapter's routes to a fastify instance and records their methods in `methods` (405 answers). */
+export function registerRestRoutes(app: FastifyInstance, adapter: CompiledRestAdapter, deps: RestDeps, methods: MethodIndex): void {
   for (const route of adapter.routes) {
     app.route(routeOptions(route, deps));
-    const methods = methodsByUrl.get(route.url) ?? new Set<string>();
-    methods.add(route.method);
-    if (route.method === 'GET') methods.add('HEAD');
-    methodsByUrl.set(route.url, methods);
-  }
-  for (const [url, methods] of methodsByUrl) {
-    const others = ROUTABLE_METHODS.filter((m) => !methods.has(m));
-    if (others.length > 0) app.route({ method: others, url, handler: methodNotAllowed([...methods].sort().join(', ')) });
+    methods.add(route.method, route.url);
   }
 }

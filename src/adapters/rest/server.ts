@@ -10,7 +10,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { SqlRunner } from '../../ledger/database.js';
 import { registerHealth } from '../../ops/health.js';
 import type { GatewayMetrics } from '../../ops/metrics.js';
-import { registerMetrics } from '../../ops/metrics-routes.js';
+import { meterAs, registerMetrics } from '../../ops/metrics-routes.js';
 import { registerReadiness, type ReadinessDeps } from '../../ops/readiness.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { accessLogOf, requestLoggerFactory } from '../../ops/logger.js';
@@ -20,6 +20,7 @@ import type { InboundAuth } from '../../security/inbound-auth.js';
 import { registerSecurityHooks } from './security-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { registerLedgerRoute } from './ledger-route.js';
+import { MethodIndex } from './method-index.js';
 import { registerOpenApi } from './openapi.js';
 import { errorHandler, frameworkErrorHandler, sendProblem } from '../http-problem.js';
 import { registerProtection, type ProtectionOptions } from './protection.js';
@@ -61,8 +62,17 @@ export interface RestServerOptions {
 const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
 const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
-function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
+/** notFoundHandler answers 405 with Allow for a path served under other methods, else 404. */
+function notFoundHandler(methods: MethodIndex) {
+  return function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const path = request.url.split('?')[0] ?? '';
+    const match = methods.match(path);
+    if (match === undefined) return sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no route for ${request.method} ${path}`));
+    // Counted under the path's router pattern, as a 405 route of its own would be.
+    meterAs(request, match.url);
+    reply.header('allow', match.allow);
+    return sendProblem(reply, new GatewayError('NGW_ERR_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; allowed: ${match.allow}`));
+  };
 }
 
 function echoRequestId(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
@@ -115,7 +125,8 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.setValidatorCompiler(createValidatorCompiler());
   app.setSerializerCompiler(plainJsonSerializer);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFound);
+  const methods = new MethodIndex();
+  app.setNotFoundHandler(notFoundHandler(methods));
   app.addHook('onRequest', echoRequestId);
   registerSecurityHooks(app, { auth: options.auth, corsOrigins: options.corsOrigins ?? [] });
   if (options.protection !== undefined) registerProtection(app, options.protection);
@@ -125,7 +136,7 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   void app.register(async function gatewayRoutes(instance: FastifyInstance) {
     registerHealth(instance);
     if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
-    registerRestRoutes(instance, adapter, deps);
+    registerRestRoutes(instance, adapter, deps, methods);
     if (options.ledger !== undefined) registerLedgerRoute(instance, options.ledger);
   });
   return app;
