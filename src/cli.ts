@@ -12,7 +12,8 @@ import { hashApiKey, loadApiKeys } from './security/api-keys.js';
 import { InboundAuth } from './security/inbound-auth.js';
 import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
 import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
-import { LEDGER_DEFAULT_DIR, LEDGER_ENV, resolveLedgerConfig } from './ledger/config.js';
+import { LEDGER_DEFAULT_DIR, LEDGER_ENV, ledgerWanted, resolveLedgerConfig } from './ledger/config.js';
+import { LedgerLockedError } from './ledger/database.js';
 import { VERSION } from './version.js';
 
 const HELP = `naftiko-gateway ${VERSION}
@@ -61,8 +62,8 @@ Options for serve (flag > environment variable > capability file > default):
   --print-config              print the effective configuration (secrets masked) as JSON and exit
 The capability is also reloaded on SIGHUP; a bad one is logged and the previous one keeps serving.
 A variable NAME may be read from a file named by NAME_FILE (e.g. a mounted Kubernetes Secret).
-  --ledger <on|off>           role-change ledger          ${LEDGER_ENV.ledger} (default on)
-  --ledger-dir <dir>          embedded ledger data        ${LEDGER_ENV.dir} (default ${LEDGER_DEFAULT_DIR})
+  --ledger <auto|on|off>      role-change ledger          ${LEDGER_ENV.ledger} (default auto: on when an operation declares x-ledger/x-seat-guard)
+  --ledger-dir <dir>          embedded ledger data        ${LEDGER_ENV.dir} (default ${LEDGER_DEFAULT_DIR} next to the capability file)
                               ${LEDGER_ENV.databaseUrl}=postgres://… uses a shared PostgreSQL instead (several replicas)
 The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
 `;
@@ -143,7 +144,7 @@ async function runOpenApi(args: string[]): Promise<number> {
   // The same settings `serve` would read decide whether the document carries the gateway key's security
   // schemes and the ledger route, so the printed document is the served one.
   const auth = new InboundAuth(loadApiKeys({ inline: process.env[ENV.apiKeys], file: process.env[ENV.apiKeysFile] }));
-  const ledger = resolveLedgerConfig({}, process.env).mode !== 'off';
+  const ledger = ledgerWanted(resolveLedgerConfig({}, process.env), result.compiled);
   const text = await renderCapabilityOpenApi(result.compiled, values.format, { auth, ledger });
   if (text === undefined) {
     process.stderr.write(`naftiko-gateway: ${file} exposes no REST adapter\n`);
@@ -213,7 +214,7 @@ async function runServe(args: string[]): Promise<number> {
       process.stderr.write(`naftiko-gateway: cannot serve ${err.file}\n${err.message}\n`);
       return 1;
     }
-    if (err instanceof EnvFileError) {
+    if (err instanceof EnvFileError || err instanceof LedgerLockedError) {
       process.stderr.write(`naftiko-gateway: ${err.message}\n`);
       return 1;
     }

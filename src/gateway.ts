@@ -21,6 +21,9 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { startReloading, type ReloadListener, type ReloadResult } from './reload.js';
 import { CircuitBreakers } from './upstream/breakers.js';
 import { OutboundThrottle } from './upstream/throttle.js';
+import type { BuiltinTool } from './adapters/mcp/call-tool.js';
+import { ledgerWanted } from './ledger/config.js';
+import { LedgerGate } from './ledger/gate.js';
 import { ledgerTool, openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
 import { UpstreamClient } from './upstream/client.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
@@ -54,7 +57,7 @@ export interface RunningGateway {
   onReload(listener: ReloadListener): void;
   /** The effective configuration the gateway started with. */
   readonly config: GatewayConfig;
-  /** The role-change ledger, unless it is off. */
+  /** The role-change ledger, once open (GATEWAY_LEDGER=auto opens it for a capability that declares x-ledger or x-seat-guard). */
   readonly ledger: Ledger | undefined;
   close(): Promise<void>;
 }
@@ -109,10 +112,29 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     observer: metrics,
   });
 
-  const ledger = config.ledger === undefined ? undefined : await openLedger(config.ledger, logger, options.clock);
-  if (ledger === undefined) warnUnguarded(capability, logger);
+  // The ledger opens when the capability asks for it (auto) or always (on); a reload that adds x-ledger opens it then.
+  let ledger: Ledger | undefined;
+  const ledgerGate = new LedgerGate();
+  // Read by the MCP adapter on every tools/list, so a ledger opened by a reload shows up there too.
+  const builtinTools: BuiltinTool[] = [];
+  const openLedgerFor = async (served: CompiledCapability): Promise<void> => {
+    if (ledger !== undefined || !ledgerWanted(config.ledger, served)) return;
+    const opened = await openLedger(config.ledger as NonNullable<GatewayConfig['ledger']>, logger, {
+      capabilityPath: config.capabilityPath,
+      env: options.env ?? process.env,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      clock: options.clock,
+    });
+    if (opened === undefined) return;
+    ledger = opened;
+    ledgerGate.open(opened.interceptor);
+    builtinTools.push(ledgerTool(opened));
+  };
+  await openLedgerFor(capability);
+  if (config.ledger === undefined || config.ledger.mode === 'off') warnUnguarded(capability, logger);
+  else if (!ledgerWanted(config.ledger, capability)) logger.info({ ledger: 'auto' }, 'ledger not opened: no operation declares x-ledger or x-seat-guard');
   // The ledger goes first: its seat guard may refuse a call, which the audit line then records.
-  const invoker = new Invoker(upstream, ledger === undefined ? [createAuditInterceptor(logger)] : [ledger.interceptor, createAuditInterceptor(logger)]);
+  const invoker = new Invoker(upstream, [ledgerGate, createAuditInterceptor(logger)]);
 
   const requestTimeoutMs = config.upstreamTimeoutMs + 30_000;
   // Built again for every reload: fastify cannot remove routes, so a new capability gets a new app.
@@ -163,7 +185,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       const { startMcpAdapter } = await import('./adapters/mcp/index.js');
       // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
       const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
-      const builtinTools = ledger === undefined ? [] : [ledgerTool(ledger)];
       mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools }, {
         transport: config.mcpStdio ? 'stdio' : 'http',
         host: config.host,
@@ -196,6 +217,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       logger,
       loadOptions,
       current: () => current,
+      prepare: openLedgerFor,
       setCurrent: (next) => (current = next),
       rest: restServers.length === 0 ? undefined : { listeners: restServers.map((r) => r.listener), build: buildRest, portOverridden: config.restPort !== undefined },
     },
@@ -226,7 +248,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     config,
     reload: reloading.reload,
     onReload: reloading.onReload,
-    ledger,
+    get ledger() {
+      return ledger;
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -31,6 +31,8 @@ export interface ReloadTarget {
   /** Fresh compile options: the environment is read again on every call. */
   loadOptions(): Omit<CompileOptions, 'mode'>;
   current(): CompiledCapability;
+  /** Runs before the new capability is served (opening the ledger it declares); a failure rejects the reload. */
+  prepare?(next: CompiledCapability): Promise<void>;
   setCurrent(capability: CompiledCapability): void;
   /** One listener per REST adapter (capability order) and how to build an app for an adapter, when REST is served. */
   readonly rest:
@@ -63,6 +65,13 @@ export async function reloadCapability(target: ReloadTarget): Promise<ReloadResu
     if (err instanceof CapabilityError) return rejected(target, err.problems, undefined);
     if (err instanceof EnvFileError) return rejected(target, [], err.message);
     throw err;
+  }
+  if (target.prepare !== undefined) {
+    try {
+      await target.prepare(next);
+    } catch (err) {
+      return rejected(target, warnings, (err as Error).message);
+    }
   }
   const previous = target.current();
   const rest = target.rest;

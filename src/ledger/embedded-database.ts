@@ -1,93 +1,120 @@
 /**
- * The embedded ledger database: PGlite with its data directory on disk. One
- * process owns a data directory; a lock file refuses a second one, because
- * PGlite is single-user Postgres and two writers would corrupt it.
+ * The embedded ledger database: one SQLite file (`ledger.db`) through
+ * `libsql`, whose prebuilt binary comes from an optional platform package
+ * (no compiler, installs with --ignore-scripts).
+ *
+ * - WAL with synchronous=FULL: every COMMIT fsyncs the write-ahead log, so an
+ *   answered change survives a power loss, not only a process kill.
+ * - locking_mode=EXCLUSIVE: the first write takes the file's OS lock and keeps
+ *   it until close. A second process gets SQLITE_BUSY at once; the kernel drops
+ *   the lock when the owner dies (kill -9 included), so no pid file goes stale.
+ *
+ * libsql's API is synchronous, so statements of concurrent requests are
+ * serialized here: a transaction runs alone from BEGIN to COMMIT.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { LedgerDatabase, SqlRunner } from './database.js';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'libsql';
+import { LedgerLockedError, type LedgerDatabase, type SqlRunner } from './database.js';
 
-const LOCK_SUFFIX = '.lock';
-/** Directories open in this process: a lock file naming our own pid may be a leftover of an earlier life (PID 1 in a container). */
-const openDirs = new Set<string>();
+/** LEDGER_FILE_NAME is the SQLite file inside the ledger directory (plus `-wal` while open). */
+export const LEDGER_FILE_NAME = 'ledger.db';
 
-function runner(db: PGlite | Transaction): SqlRunner {
-  return {
-    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-      return (await db.query<R>(sql, params === undefined ? undefined : [...params])).rows;
-    },
-    async exec(sql: string): Promise<void> {
-      await db.exec(sql);
-    },
-  };
-}
+type Statement = Database.Statement;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/** SerialQueue runs async jobs one at a time, in order. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(job: () => Promise<T> | T): Promise<T> {
+    const next = this.tail.then(job);
+    this.tail = next.catch(() => undefined);
+    return next;
   }
 }
 
-/** takeDirectoryLock writes `<dir>.lock` with our pid, unless a live process holds it. */
-function takeDirectoryLock(dir: string): string {
-  if (openDirs.has(dir)) throw new Error(`ledger directory ${dir} is already open in this process`);
-  const lockFile = dir + LOCK_SUFFIX;
-  mkdirSync(dirname(lockFile), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-      openDirs.add(dir);
-      return lockFile;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(lockFile, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`ledger directory ${dir} is in use by process ${pid}; several gateways need a shared PostgreSQL (DATABASE_URL)`);
-      }
-      rmSync(lockFile, { force: true }); // left by a process that is gone
+/** EmbeddedRunner runs statements on the one connection, prepared once per SQL text. */
+class EmbeddedRunner implements SqlRunner {
+  readonly dialect = 'sqlite' as const;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(readonly db: Database.Database) {}
+
+  run<R extends object>(sql: string, params: readonly unknown[] | undefined): R[] {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
     }
+    const args = params === undefined ? [] : params;
+    if (!stmt.reader) {
+      stmt.run(args);
+      return [];
+    }
+    return stmt.all(args) as R[];
   }
-  throw new Error(`cannot lock ledger directory ${dir}`);
+
+  query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    return Promise.resolve(this.run<R>(sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    this.db.exec(sql);
+    return Promise.resolve();
+  }
 }
 
-function releaseDirectoryLock(dir: string, lockFile: string): void {
-  openDirs.delete(dir);
-  rmSync(lockFile, { force: true });
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
-/** openEmbeddedDatabase opens (creating if needed) the PGlite data directory. */
-export async function openEmbeddedDatabase(dir: string): Promise<LedgerDatabase> {
+/** openEmbeddedDatabase opens (creating if needed) `<dir>/ledger.db`; LedgerLockedError when another process holds it. */
+export function openEmbeddedDatabase(dir: string): Promise<LedgerDatabase> {
   const absolute = resolve(dir);
-  const lockFile = takeDirectoryLock(absolute);
-  let db: PGlite;
+  mkdirSync(absolute, { recursive: true });
+  // timeout 0: a held lock is an immediate SQLITE_BUSY, not a wait.
+  const db = new Database(join(absolute, LEDGER_FILE_NAME), { timeout: 0 });
   try {
-    mkdirSync(absolute, { recursive: true });
-    db = await PGlite.create(absolute);
+    // EXCLUSIVE first: WAL entered in exclusive mode keeps its index in this process's memory (no -shm file).
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    const mode = (db.prepare('PRAGMA journal_mode = WAL').all() as { journal_mode?: string }[])[0]?.journal_mode;
+    if (mode !== 'wal') throw new Error(`cannot switch ${LEDGER_FILE_NAME} to WAL mode (got ${String(mode)})`);
+    db.exec('PRAGMA synchronous = FULL');
+    // Take the exclusive file lock now rather than at the first change, so a second process fails at start.
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (err) {
-    releaseDirectoryLock(absolute, lockFile);
-    throw err;
+    db.close();
+    throw isBusy(err) ? new LedgerLockedError(absolute) : err;
   }
-  const base = runner(db);
-  return {
+  const runner = new EmbeddedRunner(db);
+  const queue = new SerialQueue();
+  let closed = false;
+  const database: LedgerDatabase = {
     kind: 'embedded',
-    description: absolute,
-    query: base.query,
-    exec: base.exec,
-    transaction: <T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> => db.transaction((tx) => fn(runner(tx))),
-    async holdSessionLock(namespace: number, key: number): Promise<boolean> {
-      const rows = await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [namespace, key]);
-      return rows.rows[0]?.locked === true;
-    },
-    async close(): Promise<void> {
-      try {
-        await db.close();
-      } finally {
-        releaseDirectoryLock(absolute, lockFile);
-      }
-    },
+    dialect: 'sqlite',
+    description: join(absolute, LEDGER_FILE_NAME),
+    query: <R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> => queue.run(() => runner.run<R>(sql, params)),
+    exec: (sql: string): Promise<void> => queue.run(() => void db.exec(sql)),
+    transaction: <T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> =>
+      queue.run(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(runner);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
+      }),
+    holdSessionLock: () => Promise.resolve(true),
+    close: () =>
+      queue.run(() => {
+        if (closed) return;
+        closed = true;
+        db.close();
+      }),
   };
+  return Promise.resolve(database);
 }

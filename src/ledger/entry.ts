@@ -1,6 +1,6 @@
 /**
- * A ledger entry as clients see it (REST JSON, CSV, MCP), and the SQL that
- * reads one, deriving `unknown` for a pending intent whose process is gone.
+ * A ledger entry as clients see it (REST JSON, CSV, MCP), and the row it is
+ * read from (each dialect's SQL derives `unknown` for an intent whose process is gone).
  */
 
 /** EntryStatus: `pending` while the upstream call runs; `unknown` when the process died in between. */
@@ -43,30 +43,7 @@ export const ENTRY_FIELDS: readonly (keyof LedgerEntry)[] = [
 /** BOOT_LOCK_NAMESPACE is the advisory-lock namespace each gateway process holds while it lives. */
 export const BOOT_LOCK_NAMESPACE = 0x4e4758;
 
-/**
- * ALIVE is true when the process that wrote entry `e` still holds its
- * session advisory lock: a dead process's connection is gone, so is its lock.
- * Works on PostgreSQL and PGlite alike (both expose pg_locks).
- */
-export const ALIVE = `EXISTS (SELECT 1 FROM pg_locks l
-  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND l.classid::bigint = ${BOOT_LOCK_NAMESPACE} AND l.objid::bigint = e.boot_key)`;
-
-/** STATUS is the entry's status with `unknown` derived for orphaned pending intents. */
-export const STATUS = `CASE WHEN e.status = 'pending' AND NOT ${ALIVE} THEN 'unknown' ELSE e.status END`;
-
-/** ms is a timestamptz column as epoch milliseconds (float8 reads as a number in both drivers). */
-export function ms(column: string): string {
-  return `(extract(epoch FROM ${column}) * 1000)::float8`;
-}
-
-/** ENTRY_COLUMNS selects an entry from `ledger_entries e`. */
-export const ENTRY_COLUMNS = `e.id::text AS id, ${ms('e.recorded_at')} AS recorded_ms, e.operation, e.exposed_as, e.adapter,
-  e.organization_id, e.user_id, e.old_role, e.new_role, e.caller_id, e.request_id, ${STATUS} AS status,
-  e.upstream_status, e.error_code, e.guard, e.guard_detail, e.override_reason, ${ms('e.completed_at')} AS completed_ms`;
-
-/** EntryRow is a row selected with ENTRY_COLUMNS. */
+/** EntryRow is a row selected with the dialect's `entryColumns` (see sql.ts). */
 export interface EntryRow {
   id: string;
   recorded_ms: number;

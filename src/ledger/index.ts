@@ -7,13 +7,14 @@ import type { Logger } from 'pino';
 import type { BuiltinTool } from '../core/tool.js';
 import type { CompiledCapability } from '../capability/compiled.js';
 import type { LedgerConfig } from './config.js';
-import type { LedgerDatabase } from './database.js';
+import { LedgerLockedError, type LedgerDatabase } from './database.js';
+import { resolveLedgerDir } from './data-dir.js';
 import { BOOT_LOCK_NAMESPACE } from './entry.js';
-import { LedgerInterceptor, type Clock } from './interceptor.js';
+import { LedgerInterceptor } from './interceptor.js';
 import { callListRoleChanges, LIST_ROLE_CHANGES_TOOL } from './mcp-tool.js';
 import { migrate } from './migrations.js';
 import { describeUrl } from './url.js';
-import { LedgerStore } from './store.js';
+import { LedgerStore, type Clock } from './store.js';
 
 /** Ledger is an open ledger: its store, interceptor and database. */
 export interface Ledger {
@@ -26,19 +27,40 @@ export interface Ledger {
 
 const BOOT_KEY_ATTEMPTS = 5;
 
+/** OpenLedgerOptions are what opening needs besides the config. */
+export interface OpenLedgerOptions {
+  /** The capability file: the embedded ledger's default directory is next to it. */
+  readonly capabilityPath: string;
+  /** The environment (HOME, XDG_DATA_HOME… for the fallback directory). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The gateway's upstream timeout, for operations without their own. */
+  readonly upstreamTimeoutMs: number;
+  readonly clock?: Clock | undefined;
+}
+
 /** openLedger opens the configured database; undefined when the ledger is off. */
-export async function openLedger(config: LedgerConfig, logger: Logger, clock?: Clock): Promise<Ledger | undefined> {
+export async function openLedger(config: LedgerConfig, logger: Logger, options: OpenLedgerOptions): Promise<Ledger | undefined> {
   if (config.mode === 'off') return undefined;
-  // Only the chosen driver is loaded: PGlite's WebAssembly build is of no use to a replica on PostgreSQL.
+  // Only the chosen driver is loaded: the SQLite binary is of no use to a replica on PostgreSQL, nor `pg` to the embedded file.
   let db: LedgerDatabase;
-  try {
-    db =
-      config.mode === 'postgres'
-        ? await (await import('./postgres-database.js')).openPostgresDatabase(config.url, (err) => logger.error({ err }, 'ledger: database connection error'))
-        : await (await import('./embedded-database.js')).openEmbeddedDatabase(config.dir);
-  } catch (err) {
-    const where = config.mode === 'postgres' ? describeUrl(config.url) : config.dir;
-    throw new Error(`ledger: cannot open ${where}: ${(err as Error).message}`, { cause: err });
+  let where: string;
+  if (config.mode === 'postgres') {
+    where = describeUrl(config.url);
+    try {
+      db = await (await import('./postgres-database.js')).openPostgresDatabase(config.url, (err) => logger.error({ err }, 'ledger: database connection error'));
+    } catch (err) {
+      throw new Error(`ledger: cannot open ${where}: ${(err as Error).message}`, { cause: err });
+    }
+  } else {
+    const choice = resolveLedgerDir(config.dir, options.capabilityPath, options.env);
+    where = choice.dir;
+    try {
+      db = await (await import('./embedded-database.js')).openEmbeddedDatabase(choice.dir);
+    } catch (err) {
+      if (err instanceof LedgerLockedError) throw err;
+      throw new Error(`ledger: cannot open ${where}: ${(err as Error).message}`, { cause: err });
+    }
+    logger.info({ ledgerDir: choice.dir, reason: choice.reason }, 'ledger directory');
   }
   try {
     const applied = await migrate(db);
@@ -48,16 +70,16 @@ export async function openLedger(config: LedgerConfig, logger: Logger, clock?: C
       if (await db.holdSessionLock(BOOT_LOCK_NAMESPACE, key)) bootKey = key;
     }
     if (bootKey === 0) throw new Error('ledger: could not take a liveness lock');
-    const store = new LedgerStore(db, bootKey);
-    const abandoned = await store.markAbandoned();
     const offset = config.clockOffsetMs;
-    const effectiveClock: Clock = clock ?? (offset === 0 ? Date.now : () => Date.now() + offset);
+    const effectiveClock: Clock = options.clock ?? (offset === 0 ? Date.now : () => Date.now() + offset);
     if (offset !== 0) logger.warn({ clockOffsetMs: offset }, 'ledger: clock offset in effect (testing only)');
+    const store = new LedgerStore(db, bootKey, effectiveClock);
+    const abandoned = await store.markAbandoned();
     logger.info({ ledger: db.kind, where: db.description, migrationsApplied: applied, abandonedIntents: abandoned }, 'ledger ready');
     return {
       db,
       store,
-      interceptor: new LedgerInterceptor(store, effectiveClock, logger),
+      interceptor: new LedgerInterceptor(store, logger, options.upstreamTimeoutMs),
       clock: effectiveClock,
       close: () => db.close(),
     };

@@ -38,9 +38,6 @@ function bounded(value: string | undefined): string | undefined {
   return value === undefined || value.length <= MAX_FIELD_LENGTH ? value : `${value.slice(0, MAX_FIELD_LENGTH)}…`;
 }
 
-/** Clock returns epoch milliseconds; tests inject an offset clock. */
-export type Clock = () => number;
-
 /** readOverride returns the override reason a request carries, after checking the caller may override. */
 function readOverride(guard: SeatGuardModel, ctx: InvokeContext): string | undefined {
   const raw = ctx.headers?.[guard.overrideHeader];
@@ -93,8 +90,9 @@ export class LedgerInterceptor implements CallInterceptor {
 
   constructor(
     private readonly store: LedgerStore,
-    private readonly clock: Clock,
     private readonly logger: Logger,
+    /** The gateway's upstream timeout, for operations without their own: bounds how long a change stays in flight. */
+    private readonly defaultTimeoutMs: number,
   ) {}
 
   appliesTo(call: CompiledCall): boolean {
@@ -110,7 +108,6 @@ export class LedgerInterceptor implements CallInterceptor {
     let result: IntentResult;
     try {
       result = await this.store.recordIntent({
-        nowMs: this.clock(),
         operation: call.operation.key,
         exposedAs: call.name,
         adapter: ctx.adapter,
@@ -121,6 +118,7 @@ export class LedgerInterceptor implements CallInterceptor {
         requestId: ctx.requestId,
         guard,
         overrideReason,
+        upstreamTimeoutMs: call.operation.timeoutMs ?? this.defaultTimeoutMs,
       });
     } catch (err) {
       // Write-ahead means no record, no call: a mutating call never goes upstream unrecorded.
@@ -138,7 +136,6 @@ export class LedgerInterceptor implements CallInterceptor {
     this.entries.delete(ctx);
     try {
       await this.store.recordOutcome(entryId, {
-        nowMs: this.clock(),
         status: outcomeStatus(outcome),
         upstreamStatus: outcome.status,
         errorCode: outcome.error?.code,

@@ -4,7 +4,8 @@
  */
 import { GatewayError } from '../core/errors.js';
 import type { SqlRunner } from './database.js';
-import { ENTRY_COLUMNS, STATUS, toEntry, type EntryRow, type LedgerEntry } from './entry.js';
+import { toEntry, type EntryRow, type LedgerEntry } from './entry.js';
+import { sqlFor } from './sql.js';
 
 /** DEFAULT_PAGE_SIZE and MAX_PAGE_SIZE bound one page. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -60,31 +61,33 @@ function decodeCursor(cursor: string): string {
   return m[1] as string;
 }
 
-function timestamp(name: string, value: string): string {
+function timestamp(name: string, value: string): number {
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new GatewayError('NGW_ERR_VALIDATION', `${name} must be an ISO 8601 date-time`, { errors: [{ field: `query.${name}`, message: 'must be an ISO 8601 date-time' }] });
-  return new Date(t).toISOString();
+  return t;
 }
 
 /** listEntries returns one page of entries matching `filter`, newest first. */
 export async function listEntries(db: SqlRunner, filter: LedgerFilter): Promise<LedgerPage> {
+  const sql = sqlFor(db.dialect);
   const where: string[] = [];
   const params: unknown[] = [];
-  const add = (sql: string, value: unknown): void => {
+  // `#` marks where the value goes; the dialect says how a text, time or id parameter is written.
+  const add = (clause: string, value: unknown, param: (n: number) => string = sql.placeholder): void => {
     params.push(value);
-    where.push(sql.replaceAll('?', `$${params.length}`));
+    where.push(clause.replaceAll('#', param(params.length)));
   };
-  if (filter.organization !== undefined) add('e.organization_id = ?', filter.organization);
-  if (filter.user !== undefined) add('e.user_id = ?', filter.user);
-  if (filter.operation !== undefined) add('(e.operation = ? OR e.exposed_as = ?)', filter.operation);
-  if (filter.status !== undefined) add(`${STATUS} = ?`, filter.status);
-  if (filter.since !== undefined) add('e.recorded_at >= ?::timestamptz', timestamp('since', filter.since));
-  if (filter.until !== undefined) add('e.recorded_at < ?::timestamptz', timestamp('until', filter.until));
-  if (filter.cursor !== undefined) add('e.id < ?::bigint', decodeCursor(filter.cursor));
+  if (filter.organization !== undefined) add('e.organization_id = #', filter.organization);
+  if (filter.user !== undefined) add('e.user_id = #', filter.user);
+  if (filter.operation !== undefined) add('(e.operation = # OR e.exposed_as = #)', filter.operation);
+  if (filter.status !== undefined) add(`${sql.status} = #`, filter.status);
+  if (filter.since !== undefined) add('e.recorded_at >= #', timestamp('since', filter.since), sql.timeParam);
+  if (filter.until !== undefined) add('e.recorded_at < #', timestamp('until', filter.until), sql.timeParam);
+  if (filter.cursor !== undefined) add('e.id < #', decodeCursor(filter.cursor), sql.idParam);
   const limit = Math.min(Math.max(filter.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
   params.push(limit + 1);
-  const sql = `SELECT ${ENTRY_COLUMNS} FROM ledger_entries e ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id DESC LIMIT $${params.length}`;
-  const rows = await db.query<EntryRow>(sql, params);
+  const text = `SELECT ${sql.entryColumns} FROM ledger_entries e ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id DESC LIMIT ${sql.placeholder(params.length)}`;
+  const rows = await db.query<EntryRow>(text, params);
   const items = rows.slice(0, limit).map(toEntry);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };

@@ -10,9 +10,15 @@ const POOL_SIZE = 4;
 /** LIVENESS_APPLICATION names the connection holding this process's liveness lock (see pg_stat_activity). */
 export const LIVENESS_APPLICATION = 'naftiko-gateway-liveness';
 const RELOCK_DELAY_MS = 1000;
+/**
+ * TCP keep-alive on every connection, first probe after 10 s idle: a liveness connection whose peer vanished
+ * (a dropped route, a dead server) errors within about a minute instead of never, so its locks are taken again.
+ */
+const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
 
 function runner(client: pg.Pool | pg.PoolClient | pg.Client): SqlRunner {
   return {
+    dialect: 'postgres',
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
       return (await client.query<R>(sql, params === undefined ? undefined : [...params])).rows;
     },
@@ -24,16 +30,17 @@ function runner(client: pg.Pool | pg.PoolClient | pg.Client): SqlRunner {
 
 /** openPostgresDatabase connects a small pool and checks the server answers. */
 export async function openPostgresDatabase(url: string, onError: (err: Error) => void): Promise<LedgerDatabase> {
-  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, application_name: 'naftiko-gateway' });
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, application_name: 'naftiko-gateway', ...KEEP_ALIVE });
   pool.on('error', onError);
   await pool.query('SELECT 1');
   // The liveness locks live on their own connection for the life of the process; if that connection drops
-  // (a PostgreSQL restart, a network blip), it is reopened and the locks taken again.
+  // (a PostgreSQL restart, a network blip), it is reopened and the locks taken again. While it is down other
+  // replicas see this one as dead, which is why a change stays in flight until its upstream deadline (store.ts).
   let lockClient: pg.Client | undefined;
   let closing = false;
   const held: [number, number][] = [];
   const connectLockClient = async (): Promise<pg.Client> => {
-    const client = new pg.Client({ connectionString: url, application_name: LIVENESS_APPLICATION });
+    const client = new pg.Client({ connectionString: url, application_name: LIVENESS_APPLICATION, ...KEEP_ALIVE });
     client.on('error', onError);
     client.on('end', () => {
       if (lockClient !== client) return;
@@ -57,6 +64,7 @@ export async function openPostgresDatabase(url: string, onError: (err: Error) =>
   const base = runner(pool);
   return {
     kind: 'postgres',
+    dialect: 'postgres',
     description: describeUrl(url),
     query: base.query,
     exec: base.exec,

@@ -19,6 +19,8 @@ export interface PendingChange {
   readonly entryId: string;
   readonly requestId: string;
   readonly recordedAtMs: number;
+  /** When its upstream call is over at the latest (deadline plus grace); null for entries written before deadlines were kept. */
+  readonly deadlineMs: number | null;
 }
 
 /** Violation is the rule a change breaks, with the times a client needs to retry. */
@@ -75,9 +77,10 @@ export function findViolation(guard: SeatGuardModel, facts: GuardFacts): Violati
   if (facts.pending !== undefined) {
     return {
       rule: 'in-flight',
-      detail: `another change to the seat of ${who} (request ${facts.pending.requestId}, recorded ${iso(facts.pending.recordedAtMs)}) is still waiting for the upstream; retry when it completes`,
+      detail: `another change to the seat of ${who} (request ${facts.pending.requestId}, recorded ${iso(facts.pending.recordedAtMs)}) may still be running upstream; retry when it completes`,
       sinceMs: facts.pending.recordedAtMs,
-      allowedAtMs: undefined,
+      // Past its deadline the change is over at the latest, even if its gateway never reports back.
+      allowedAtMs: facts.pending.deadlineMs !== null && facts.pending.deadlineMs > facts.nowMs ? facts.pending.deadlineMs : undefined,
     };
   }
   const since = facts.seat.activeSinceMs;

@@ -1,6 +1,6 @@
 /**
  * Shared set-up for the ledger tests: the databases to run against (embedded
- * PGlite always; PostgreSQL when TEST_DATABASE_URL names a server, e.g. under
+ * SQLite always; PostgreSQL when TEST_DATABASE_URL names a server, e.g. under
  * .ci/with-postgres.sh), one fresh database per test file, and an in-process
  * gateway with a controllable clock.
  */
@@ -21,7 +21,7 @@ interface Test {
 
 /** LedgerTarget is one kind of database under test. */
 export interface LedgerTarget {
-  readonly name: 'pglite' | 'postgres';
+  readonly name: 'sqlite' | 'postgres';
   /** create makes a fresh, empty ledger store and returns its config (dropped/removed at teardown). */
   create(t: Test): Promise<LedgerConfig>;
 }
@@ -32,9 +32,9 @@ export const ADMIN_URL = process.env['TEST_DATABASE_URL'];
 /** noPostgresMessage is printed loudly when PostgreSQL tests cannot run. */
 export const NO_POSTGRES = 'SKIPPED: no PostgreSQL for the ledger tests (TEST_DATABASE_URL unset). Run them with `bash .ci/with-postgres.sh npx tap test/ledger`.';
 
-/** embeddedTarget uses a PGlite data directory in a temp dir. */
+/** embeddedTarget uses an embedded SQLite ledger directory in a temp dir. */
 export const embeddedTarget: LedgerTarget = {
-  name: 'pglite',
+  name: 'sqlite',
   async create(t) {
     const dir = mkdtempSync(join(tmpdir(), 'ngw-ledger-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -20,9 +20,15 @@ import { TEST_DEADLINE_MS } from '../helpers/deadlines.js';
 const CAPABILITY = 'test/fixtures/capabilities/ledger.yaml';
 const MEMBERSHIPS_1 = '/api/organizations/1/memberships';
 
+/** UPSTREAM_TIMEOUT_MS keeps a change's in-flight window (deadline + 5 s grace) short enough to wait out. */
+const UPSTREAM_TIMEOUT_MS = '2000';
+
 /** gateway starts a gateway process (the helper's deadline covers creating an embedded database). */
 async function gateway(t: Test, sim: LabelStudioSimulator, ledgerEnv: Record<string, string>): Promise<GatewayProcess> {
-  const gw = await startGatewayProcess({ capability: CAPABILITY, env: { LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url, ...ledgerEnv } });
+  const gw = await startGatewayProcess({
+    capability: CAPABILITY,
+    env: { LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url, GATEWAY_UPSTREAM_TIMEOUT_MS: UPSTREAM_TIMEOUT_MS, ...ledgerEnv },
+  });
   t.teardown(() => gw.stop('SIGKILL'));
   return gw;
 }
@@ -103,12 +109,48 @@ t.test('postgres: two replicas', { skip: ADMIN_URL === undefined ? NO_POSTGRES :
     await until('both replicas to take their locks again', async () => ((await locks()) === 2 ? true : undefined));
   });
 
+  await t.test('a replica that looks dead (liveness connection gone) with a change in flight: the other replica answers 409', async (t) => {
+    sim.clear();
+    const hang = sim.fault({ method: 'PATCH', path: MEMBERSHIPS_1, kind: 'hang' });
+    t.teardown(() => hang.remove());
+    const inFlight = call(a.url, 'PATCH', '/v1/enforce/1/memberships', { user_id: 16, role: 'AN' }, { 'x-request-id': 'looks-dead' }).catch((err: unknown) => err);
+    await until('the change to reach the upstream', () => (sim.requests.length > 0 ? true : undefined));
+    // Frozen, replica A cannot take its lock again: to B it is a dead process with a pending intent.
+    a.child.kill('SIGSTOP');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, [LIVENESS_APPLICATION]);
+      await until('A\'s liveness lock to be gone', async () => {
+        const rows = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1`, [BOOT_LOCK_NAMESPACE]);
+        return Number(rows.rows[0]?.n) < 2 ? true : undefined;
+      });
+      t.match((await entries(b)).find((e) => e.requestId === 'looks-dead'), { status: 'unknown' }, 'B reads the intent as orphaned');
+      const second = await call(b.url, 'PATCH', '/v1/enforce/1/memberships', { user_id: 16, role: 'DI' });
+      t.equal(second.status, 409, 'still refused: the first change may be running upstream');
+      t.match(second.json, { rule: 'in-flight', userId: '16' });
+      t.equal(sim.requests.length, 1, 'no second upstream call overlaps the first');
+    } finally {
+      a.child.kill('SIGCONT');
+      await admin.end();
+    }
+    hang.remove();
+    await inFlight;
+  });
+
   await t.test('a replica killed between intent and outcome leaves an "unknown" entry', async (t) => {
     await crashMidRequest(t, a, sim, 'crash-pg');
     const entry = await until('the entry to read as unknown', async () => (await entries(b)).find((e) => e.requestId === 'crash-pg' && e.status === 'unknown'));
     t.match(entry, { status: 'unknown', upstreamStatus: null, completedAt: null, userId: '13', newRole: 'AN' });
+    // The dead replica's call may still be running upstream until its deadline: the seat stays taken until then.
+    const early = await call(b.url, 'PATCH', '/v1/enforce/1/memberships', { user_id: 13, role: 'RE' });
+    t.equal(early.status, 409, 'a dead replica\'s change counts as in flight until its upstream deadline');
+    t.match(early.json, { rule: 'in-flight', userId: '13' });
+    const allowedAt = Date.parse((early.json as { allowedAt: string }).allowedAt);
+    t.ok(allowedAt > Date.now() && allowedAt <= Date.parse(entry.time) + Number(UPSTREAM_TIMEOUT_MS) + 5_000 + 50, 'allowedAt is the deadline plus the grace');
+    await new Promise((r) => setTimeout(r, Math.max(0, allowedAt - Date.now() + 100)));
     const next = await call(b.url, 'PATCH', '/v1/enforce/1/memberships', { user_id: 13, role: 'RE' });
-    t.equal(next.status, 200, 'a dead replica\'s intent does not hold the seat');
+    t.equal(next.status, 200, 'past the deadline the dead replica\'s intent no longer holds the seat');
   });
 });
 

@@ -28,6 +28,7 @@ export interface DocumentSettings {
 
 /** The ledger route is only described here, never called: the server is made ready, not started. */
 const DESCRIBED_LEDGER: SqlRunner = {
+  dialect: 'sqlite',
   query: () => Promise.reject(new Error('the ledger is not open while rendering the OpenAPI document')),
   exec: () => Promise.reject(new Error('the ledger is not open while rendering the OpenAPI document')),
 };
