@@ -54,6 +54,11 @@ class EmbeddedRunner implements SqlRunner {
     return stmt.all(args) as R[];
   }
 
+  /** forget drops the prepared statements (closing). */
+  forget(): void {
+    this.statements.clear();
+  }
+
   query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
     return Promise.resolve(this.run<R>(sql, params));
   }
@@ -113,7 +118,17 @@ export function openEmbeddedDatabase(dir: string): Promise<LedgerDatabase> {
       queue.run(() => {
         if (closed) return;
         closed = true;
-        db.close();
+        try {
+          // libsql keeps the connection, and so its exclusive lock, while any prepared statement lives (until
+          // garbage collection). Leaving WAL (a checkpoint) and exclusive mode releases the file lock now, so this
+          // process can open the store again at once (a failed start, a reopened ledger).
+          db.prepare('PRAGMA journal_mode = DELETE').all();
+          db.exec('PRAGMA locking_mode = NORMAL');
+          db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').all();
+        } finally {
+          runner.forget();
+          db.close();
+        }
       }),
   };
   return Promise.resolve(database);
