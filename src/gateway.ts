@@ -21,7 +21,7 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { startReloading, type ReloadListener, type ReloadResult } from './reload.js';
 import { CircuitBreakers } from './upstream/breakers.js';
 import { OutboundThrottle } from './upstream/throttle.js';
-import type { BuiltinTool } from './adapters/mcp/call-tool.js';
+import type { BuiltinTool } from './core/tool.js';
 import { ledgerWanted } from './ledger/config.js';
 import { LedgerGate } from './ledger/gate.js';
 import { ledgerTool, openLedger, warnUnguarded, type Ledger } from './ledger/index.js';

@@ -5,8 +5,7 @@
  * is in that list from the start and passes calls on once the ledger is open.
  */
 import type { CompiledCall } from '../capability/compiled.js';
-import type { CallInterceptor, InvokeContext, Outcome } from '../engine/invoker.js';
-import type { InputValues } from '../upstream/url.js';
+import type { CallInterceptor, InputValues, InvokeContext, Outcome } from '../core/operation.js';
 import type { LedgerInterceptor } from './interceptor.js';
 
 /** LedgerGate applies the ledger's interceptor once one is set. */
