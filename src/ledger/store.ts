@@ -58,10 +58,11 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 
 function verdictFor(guard: SeatGuardModel, violation: Violation | undefined, overrideReason: string | undefined): GuardVerdict {
   if (violation === undefined) return 'allowed';
+  // Neither `warn` nor an override lifts the one-change-at-a-time rule, only the rotation rules: two calls racing
+  // upstream leave the seat in whichever state the upstream applied last, which no one chose.
+  if (violation.rule === 'in-flight') return 'blocked';
   if (guard.policy === 'warn') return 'warned';
-  // An override lifts the rotation rules, never the one-change-at-a-time rule: racing changes leave the seat undefined.
-  if (overrideReason !== undefined && violation.rule !== 'in-flight') return 'overridden';
-  return 'blocked';
+  return overrideReason === undefined ? 'blocked' : 'overridden';
 }
 
 async function lockOrganization(tx: SqlRunner, sql: LedgerSql, organizationId: string): Promise<number | null> {
