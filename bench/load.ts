@@ -10,7 +10,7 @@ import { Pool } from 'undici';
 /** Target is one HTTP request the load generators repeat. */
 export interface Target {
   readonly url: string;
-  readonly method: 'GET' | 'PATCH';
+  readonly method: 'GET' | 'HEAD' | 'PATCH' | 'POST';
   readonly headers?: Record<string, string>;
   readonly body?: string;
 }

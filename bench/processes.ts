@@ -22,6 +22,18 @@ process.once('exit', () => {
   for (const proc of live) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
 });
 
+// ^C or a kill of the bench: stop the servers gracefully first (their ledgers close), then exit (and the hook above SIGKILLs stragglers).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+/** stopAll stops every started server still running (SIGTERM, then SIGKILL after 5 s). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((proc) => childOf('server', proc).stop()));
+}
+
 function childOf(name: string, proc: ChildProcess): Child {
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
@@ -71,7 +83,7 @@ export function startJsonLineChild<T>(name: string, args: readonly string[], env
         reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
-    proc.once('exit', (code) => {
+    proc.once('exit', (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${code}: ${err}`));
     });
@@ -83,7 +95,7 @@ export function startJsonLineChild<T>(name: string, args: readonly string[], env
  * log lines going to a file (as a production deployment ships them to a collector), and
  * resolves with the REST URL from its "gateway ready" line (every adapter listening).
  */
-export async function startGatewayChild(name: string, cliPath: string, capability: string, baseUri: string, env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: Child; url: string }> {
+export async function startGatewayChild(name: string, cliPath: string, capability: string, baseUri: string, env: NodeJS.ProcessEnv, logFile: string): Promise<GatewayChild> {
   writeFileSync(logFile, '');
   const fd = openSync(logFile, 'a');
   const proc = spawn(process.execPath, [cliPath, 'serve', capability, '--rest-port', '0', '--mcp-port', '0', '--base-uri', baseUri], {
@@ -100,8 +112,8 @@ export async function startGatewayChild(name: string, cliPath: string, capabilit
   const deadline = Date.now() + READY_DEADLINE_MS;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}: ${err}`);
-    const url = listeningUrl(readFileSync(logFile, 'utf8'));
-    if (url !== undefined) return { child, url };
+    const ready = readyLine(readFileSync(logFile, 'utf8'));
+    if (ready !== undefined) return { child, url: ready.rest, mcpUrl: ready.mcp, readyCpuSeconds: cpuSeconds(child.pid) };
     if (Date.now() > deadline) {
       await child.stop();
       throw new Error(`${name} did not log "gateway ready" within ${READY_DEADLINE_MS / 1000} s: ${err}`);
@@ -110,11 +122,19 @@ export async function startGatewayChild(name: string, cliPath: string, capabilit
   }
 }
 
-function listeningUrl(log: string): string | undefined {
+/** GatewayChild is a started gateway: its REST and MCP URLs, and the CPU time it had used when ready. */
+export interface GatewayChild {
+  readonly child: Child;
+  readonly url: string;
+  readonly mcpUrl: string | undefined;
+  readonly readyCpuSeconds: number;
+}
+
+function readyLine(log: string): { rest: string; mcp: string | undefined } | undefined {
   for (const line of log.split('\n')) {
     if (!line.includes('"gateway ready"')) continue;
-    const parsed = JSON.parse(line) as { rest?: unknown };
-    if (typeof parsed.rest === 'string') return parsed.rest;
+    const parsed = JSON.parse(line) as { rest?: unknown; mcp?: unknown };
+    if (typeof parsed.rest === 'string') return { rest: parsed.rest, mcp: typeof parsed.mcp === 'string' ? parsed.mcp : undefined };
   }
   return undefined;
 }

@@ -1,9 +1,10 @@
 /**
- * Renders the benchmark results as Markdown tables (pasted into README's
- * Performance section as is).
+ * Renders the benchmark results as Markdown tables: printed by `npm run bench`
+ * and written into docs/performance.md by render-docs.ts.
  */
 import type { MappingCost } from './jsonpath-cost.js';
 import type { BootResult, UpstreamRun } from './run.js';
+import type { TargetCheck } from './targets.js';
 
 /** Results is what bench/results.json holds. */
 export interface Results {
@@ -12,7 +13,17 @@ export interface Results {
   readonly runs: readonly UpstreamRun[];
   readonly boot: BootResult;
   readonly mapping: readonly MappingCost[];
+  readonly targets?: readonly TargetCheck[];
+  /** The 1-minute load average when the run ended (2 cores shared with other work: >2 means contended). */
+  readonly load?: number;
   readonly durationSeconds: number;
+}
+
+/** formatTargets renders the issue's targets as reached or missed. */
+export function formatTargets(targets: readonly TargetCheck[]): string {
+  const lines = ['| target | goal | measured | |', '| --- | --- | ---: | --- |'];
+  for (const t of targets) lines.push(`| ${t.target} | ${t.goal} | ${t.measured} | ${t.reached === undefined ? 'not measured' : t.reached ? 'reached' : '**missed**'} |`);
+  return lines.join('\n');
 }
 
 const MB = 1024 * 1024;
@@ -49,15 +60,16 @@ function runTables(run: UpstreamRun): string {
 export function formatReport(results: Results): string {
   const m = results.machine;
   const parts = [
-    `## Benchmark ${results.date} — ${m['nproc']} × ${m['cpu']}, Node ${m['node']}, ${m['platform']} (${fixed(results.durationSeconds, 0)} s)`,
+    `## Benchmark ${results.date} — ${m['nproc']} × ${m['cpu']}, Node ${m['node']}, ${m['platform']} (${fixed(results.durationSeconds, 0)} s${results.load === undefined ? '' : `, load average ${fixed(results.load, 1)} at the end`})`,
     '',
+    ...(results.targets === undefined ? [] : ['### Targets', '', formatTargets(results.targets), '']),
     ...results.runs.map(runTables),
     '',
     `### Boot: ${results.boot.operations} operations`,
     '',
-    '| load + compile ms | route registration ms | CPU ms (both) | heap MB | RSS MB | CLI spawn → listening ms | CLI RSS MB |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| ${fixed(results.boot.loadMs, 0)} | ${fixed(results.boot.registerMs, 0)} | ${fixed(results.boot.cpuMs, 0)} | ${mb(results.boot.heapUsedBytes)} | ${mb(results.boot.rssBytes)} | ${fixed(results.boot.cliReadyMs, 0)} | ${mb(results.boot.cliRssBytes)} |`,
+    '| load + compile ms | route registration ms | CPU ms (both) | heap MB | RSS MB | CLI spawn → ready ms | CLI CPU to ready ms | CLI RSS MB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${fixed(results.boot.loadMs, 0)} | ${fixed(results.boot.registerMs, 0)} | ${fixed(results.boot.cpuMs, 0)} | ${mb(results.boot.heapUsedBytes)} | ${mb(results.boot.rssBytes)} | ${fixed(results.boot.cliReadyMs, 0)} | ${fixed(results.boot.cliReadyCpuMs, 0)} | ${mb(results.boot.cliRssBytes)} |`,
     '',
     '### Mapping cost per request (52 KB list body)',
     '',

@@ -5,8 +5,9 @@
  * are interleaved across variants (so a noisy neighbour hurts all of them alike) and the
  * median round is reported. Writes bench/results.json.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -14,13 +15,21 @@ import { request } from 'undici';
 import { generateCapability } from './generate-capability.js';
 import { measureMappingCost, type MappingCost } from './jsonpath-cost.js';
 import { fixedRate, saturate, type Latency, type Saturation, type Target } from './load.js';
-import { cpuSeconds, RssSampler, rssBytes, startGatewayChild, startJsonLineChild, type Child } from './processes.js';
+import { cpuSeconds, RssSampler, rssBytes, startGatewayChild, startJsonLineChild, stopAll, type Child } from './processes.js';
 import { formatReport } from './report.js';
+import { renderPerformanceDoc } from './render-docs.js';
+import { checkTargets } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'cli.js');
 const TSX = ['--import', 'tsx'];
 const PATCH_BODY = JSON.stringify({ title: 'Acme Labeling', custom_scripts_enabled: false });
+/** The inbound key of the `gateway, inbound keys` variant (a read scope suffices for GET). */
+const BENCH_KEY = 'bench-inbound-key-0123456789';
+const BENCH_KEY_ENTRY = `bench:${createHash('sha256').update(BENCH_KEY).digest('hex')}:read`;
+/** The MCP tool serving the same operation as the REST identity GET. */
+const MCP_TOOL = 'get-organization-settings';
+const MCP_PROTOCOL = '2025-03-26';
 
 /** Settings are the knobs of one run. */
 interface Settings {
@@ -41,7 +50,7 @@ type UpstreamMode = 'static' | 'simulator';
 /** Variant is one thing measured at saturation. */
 interface Variant {
   readonly name: string;
-  readonly group: 'get' | 'list' | 'patch';
+  readonly group: 'get' | 'list' | 'patch' | 'mcp';
   readonly target: Target;
   /** The process whose RSS is sampled (servers in front of the upstream). */
   readonly child: Child | undefined;
@@ -83,6 +92,8 @@ export interface BootResult {
   readonly rssBytes: number;
   /** Whole CLI: process spawn to the "gateway ready" log line (every adapter listening). */
   readonly cliReadyMs: number;
+  /** CPU time the CLI process had used when it logged "gateway ready" (holds on a shared machine, where wall time does not). */
+  readonly cliReadyCpuMs: number;
   readonly cliRssBytes: number;
 }
 
@@ -117,7 +128,9 @@ async function startUpstream(mode: UpstreamMode): Promise<Upstream> {
 interface Servers {
   readonly proxy: { child: Child; url: string };
   readonly minimal: { child: Child; url: string };
-  readonly gateway: { child: Child; url: string };
+  readonly gateway: { child: Child; url: string; mcpUrl: string | undefined };
+  /** The shipped capability with inbound API keys on. */
+  readonly keyed: { child: Child; url: string };
   readonly benchGateway: { child: Child; url: string };
   /** The same bench capability with the role-change ledger off: what the ledger costs a mutating call. */
   readonly unledgered: { child: Child; url: string };
@@ -126,10 +139,11 @@ interface Servers {
 async function startServers(upstream: Upstream, logDir: string): Promise<Servers> {
   const forwarder = join(ROOT, 'bench', 'forwarder.ts');
   const env = { ...process.env, LABEL_STUDIO_API_KEY: upstream.token, GATEWAY_LOG_LEVEL: 'info' };
-  const [proxy, minimal, gateway, benchGateway, unledgered] = await Promise.all([
+  const [proxy, minimal, gateway, keyed, benchGateway, unledgered] = await Promise.all([
     startJsonLineChild<{ url: string }>('http-proxy', [...TSX, forwarder, '--kind', 'proxy', '--upstream', upstream.url, '--token', upstream.token]),
     startJsonLineChild<{ url: string }>('minimal forwarder', [...TSX, forwarder, '--kind', 'minimal', '--upstream', upstream.url, '--token', upstream.token]),
     startGatewayChild('gateway', CLI, join(ROOT, 'capability.yaml'), upstream.url, env, join(logDir, 'gateway.log')),
+    startGatewayChild('gateway (inbound keys)', CLI, join(ROOT, 'capability.yaml'), upstream.url, { ...env, GATEWAY_API_KEYS: BENCH_KEY_ENTRY }, join(logDir, 'keyed-gateway.log')),
     startGatewayChild('gateway (bench capability)', CLI, join(ROOT, 'bench', 'capability.yaml'), upstream.url, env, join(logDir, 'bench-gateway.log')),
     startGatewayChild('gateway (ledger off)', CLI, join(ROOT, 'bench', 'capability.yaml'), upstream.url, { ...env, GATEWAY_LEDGER: 'off' }, join(logDir, 'unledgered-gateway.log')),
   ]);
@@ -137,12 +151,31 @@ async function startServers(upstream: Upstream, logDir: string): Promise<Servers
     proxy: { child: proxy.child, url: proxy.info.url },
     minimal: { child: minimal.child, url: minimal.info.url },
     gateway,
+    keyed,
     benchGateway,
     unledgered,
   };
 }
 
-function variantsFor(upstream: Upstream, s: Servers): Variant[] {
+/** openMcpSession initializes an MCP session on the gateway and returns the headers a tools/call needs. */
+async function openMcpSession(mcpUrl: string): Promise<Record<string, string>> {
+  const endpoint = new URL('/mcp', mcpUrl).toString();
+  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await request(endpoint, {
+    method: 'POST',
+    headers: base,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: MCP_PROTOCOL, capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
+  });
+  await init.body.dump();
+  const session = init.headers['mcp-session-id'];
+  if (init.statusCode !== 200 || typeof session !== 'string') throw new Error(`MCP initialize answered ${init.statusCode} without a session`);
+  const headers = { ...base, 'mcp-session-id': session, 'mcp-protocol-version': MCP_PROTOCOL };
+  const done = await request(endpoint, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await done.body.dump();
+  return headers;
+}
+
+function variantsFor(upstream: Upstream, s: Servers, mcpHeaders: Record<string, string> | undefined): Variant[] {
   const auth = { authorization: `Token ${upstream.token}` };
   const json = { 'content-type': 'application/json' };
   return [
@@ -150,6 +183,22 @@ function variantsFor(upstream: Upstream, s: Servers): Variant[] {
     { name: '@fastify/http-proxy', group: 'get', target: { url: `${s.proxy.url}/v1/api/organizations/1`, method: 'GET' }, child: s.proxy.child },
     { name: 'minimal forwarder', group: 'get', target: { url: `${s.minimal.url}/v1/api/organizations/1`, method: 'GET' }, child: s.minimal.child },
     { name: 'gateway', group: 'get', target: { url: `${s.gateway.url}/v1/api/organizations/1`, method: 'GET' }, child: s.gateway.child },
+    { name: 'gateway, inbound keys', group: 'get', target: { url: `${s.keyed.url}/v1/api/organizations/1`, method: 'GET', headers: { authorization: `Bearer ${BENCH_KEY}` } }, child: s.keyed.child },
+    ...(mcpHeaders === undefined || s.gateway.mcpUrl === undefined
+      ? []
+      : [
+          {
+            name: 'MCP tools/call',
+            group: 'mcp' as const,
+            target: {
+              url: new URL('/mcp', s.gateway.mcpUrl).toString(),
+              method: 'POST' as const,
+              headers: mcpHeaders,
+              body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: MCP_TOOL, arguments: { id: 1 } } }),
+            },
+            child: s.gateway.child,
+          },
+        ]),
     { name: 'direct list', group: 'list', target: { url: `${upstream.url}/api/organizations/`, method: 'GET', headers: auth }, child: undefined },
     { name: 'gateway list identity', group: 'list', target: { url: `${s.benchGateway.url}/v1/bench/organizations`, method: 'GET' }, child: s.benchGateway.child },
     { name: 'gateway list $[*].id', group: 'list', target: { url: `${s.benchGateway.url}/v1/bench/organizations/ids`, method: 'GET' }, child: s.benchGateway.child },
@@ -165,6 +214,8 @@ async function checkTarget(v: Variant): Promise<void> {
   const res = await request(v.target.url, { method: v.target.method, headers: v.target.headers, body: v.target.body });
   const text = await res.body.text();
   if (res.statusCode >= 300) throw new Error(`${v.name}: ${v.target.method} ${v.target.url} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+  // An MCP tool error is a 200 whose result says isError.
+  if (v.group === 'mcp' && (!text.includes('"result"') || text.includes('"isError":true'))) throw new Error(`${v.name}: the tool call failed: ${text.slice(0, 300)}`);
 }
 
 async function measureSaturation(variants: readonly Variant[], settings: Settings, upstream: Upstream, log: (line: string) => void): Promise<{ results: VariantResult[]; upstreamPeak: number }> {
@@ -230,6 +281,8 @@ function ratiosOf(results: readonly VariantResult[], latency: readonly LatencyRe
     'gateway / minimal forwarder': gw / rpsOf(results, 'minimal forwarder'),
     'CPU per request: gateway / minimal forwarder': cpuOf(results, 'gateway') / cpuOf(results, 'minimal forwarder'),
     'CPU per request: gateway / @fastify/http-proxy': cpuOf(results, 'gateway') / cpuOf(results, '@fastify/http-proxy'),
+    'CPU per request: gateway, inbound keys / minimal forwarder': cpuOf(results, 'gateway, inbound keys') / cpuOf(results, 'minimal forwarder'),
+    'CPU per call: MCP tools/call / REST GET': cpuOf(results, 'MCP tools/call') / cpuOf(results, 'gateway'),
     'minimal forwarder / @fastify/http-proxy': rpsOf(results, 'minimal forwarder') / rpsOf(results, '@fastify/http-proxy'),
     'mapped $[*].id / identity (list)': rpsOf(results, 'gateway list $[*].id') / rpsOf(results, 'gateway list identity'),
     'mapped [{id,title}] / identity (list)': rpsOf(results, 'gateway list [{id,title}]') / rpsOf(results, 'gateway list identity'),
@@ -248,13 +301,14 @@ async function runAgainst(mode: UpstreamMode, settings: Settings, logDir: string
   try {
     const listBody = await fetchListBody(upstream);
     const servers = await startServers(upstream, logDir);
-    children.push(servers.proxy.child, servers.minimal.child, servers.gateway.child, servers.benchGateway.child, servers.unledgered.child);
+    children.push(servers.proxy.child, servers.minimal.child, servers.gateway.child, servers.keyed.child, servers.benchGateway.child, servers.unledgered.child);
+    const mcpHeaders = servers.gateway.mcpUrl === undefined ? undefined : await openMcpSession(servers.gateway.mcpUrl);
     // Against the simulator, only the forwarding comparison and one mapped route (time budget).
-    const all = variantsFor(upstream, servers);
+    const all = variantsFor(upstream, servers, mcpHeaders);
     const variants = mode === 'static' ? all : all.filter((v) => v.group === 'get' || v.name === 'gateway list identity' || v.name === 'gateway list $[*].id');
     const { results, upstreamPeak } = await measureSaturation(variants, settings, upstream, log);
     // Fixed rate well below the knee: a quarter of what the slowest forwarder sustained.
-    const getVariants = variants.filter((v) => v.group === 'get');
+    const getVariants = variants.filter((v) => v.group === 'get' && v.name !== 'gateway, inbound keys');
     const slowest = Math.min(...getVariants.map((v) => rpsOf(results, v.name)));
     const rate = Math.min(1000, Math.max(50, Math.round((slowest * 0.25) / 50) * 50));
     log(`  fixed-rate latency at ${rate} req/s`);
@@ -272,16 +326,21 @@ async function measureBoot(operations: number, dir: string): Promise<BootResult>
   const probe = await startJsonLineChild<{ loadMs: number; registerMs: number; cpuMs: number; heapUsedBytes: number; rssBytes: number }>('boot probe', [...TSX, join(ROOT, 'bench', 'boot-probe.ts'), file], env);
   await probe.child.stop();
   const started = performance.now();
-  const cli = await startGatewayChild('gateway (generated)', CLI, file, 'http://127.0.0.1:9', env, join(dir, 'generated.log'));
+  const cli = await startGatewayChild('gateway (generated)', CLI, file, 'http://127.0.0.1:9', { ...env, GATEWAY_LEDGER: 'off' }, join(dir, 'generated.log'));
   const cliReadyMs = performance.now() - started;
   const cliRssBytes = rssBytes(cli.child.pid);
   await cli.child.stop();
-  return { operations, ...probe.info, cliReadyMs, cliRssBytes };
+  return { operations, ...probe.info, cliReadyMs, cliReadyCpuMs: cli.readyCpuSeconds * 1000, cliRssBytes };
 }
 
 async function fetchListBody(upstream: Upstream): Promise<Buffer> {
   const res = await request(`${upstream.url}/api/organizations/`, { headers: { authorization: `Token ${upstream.token}` } });
   return Buffer.from(await res.body.arrayBuffer());
+}
+
+/** loadAverage is the 1-minute load average at the end of the run: on a shared machine, how busy it was. */
+function loadAverage(): number {
+  return loadavg()[0] ?? Number.NaN;
 }
 
 function machine(): Record<string, string | number> {
@@ -306,11 +365,15 @@ async function main(): Promise<void> {
     const boot = await measureBoot(settings.bootOperations, dir);
     log('mapping cost');
     const mapping: MappingCost[] = measureMappingCost(join(ROOT, 'bench', 'capability.yaml'), listBody ?? Buffer.alloc(0), settings.mappingIterations);
-    const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, durationSeconds: (performance.now() - started) / 1000 };
+    const targets = checkTargets(runs.find((r) => r.upstream === 'static'), boot, mapping);
+    const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, targets, load: loadAverage(), durationSeconds: (performance.now() - started) / 1000 };
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(formatReport(results));
+    // The quick smoke (CI) measures too little to document; a full run regenerates docs/performance.md.
+    if (!settings.quick) renderPerformanceDoc(join(ROOT, 'bench', 'results.json'), join(ROOT, 'docs', 'performance.md'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await stopAll();
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * The speed and size targets of issue 19, checked against one run's results.
+ * Ratios compare servers measured side by side in the same run; CPU figures
+ * are the server processes' own CPU time per request (/proc/<pid>/stat), so
+ * they hold when other work shares the machine, where throughput does not.
+ */
+import type { MappingCost } from './jsonpath-cost.js';
+import type { BootResult, UpstreamRun, VariantResult } from './run.js';
+
+/** TargetCheck is one target: what was asked, what was measured, and whether it holds. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly goal: string;
+  readonly measured: string;
+  /** undefined when the run did not measure it (a --quick run skips some variants). */
+  readonly reached: boolean | undefined;
+}
+
+const MB = 1024 * 1024;
+
+function median(values: readonly number[]): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(sorted.length / 2)] as number);
+}
+
+function variant(run: UpstreamRun, name: string): VariantResult | undefined {
+  return run.variants.find((v) => v.name === name);
+}
+
+/** cpuUs is the median over rounds of a server's CPU per request. */
+export function cpuUs(run: UpstreamRun, name: string): number {
+  return median((variant(run, name)?.rounds ?? []).map((r) => r.serverCpuUsPerRequest ?? Number.NaN));
+}
+
+function rps(run: UpstreamRun, name: string): number {
+  return variant(run, name)?.median.rps ?? Number.NaN;
+}
+
+function p99(run: UpstreamRun, name: string): number {
+  return run.latency.find((l) => l.name === name)?.median.p99Ms ?? Number.NaN;
+}
+
+function check(target: string, goal: string, measured: number, limit: number, atMost: boolean, unit: string, digits = 2): TargetCheck {
+  const reached = Number.isFinite(measured) && Number.isFinite(limit) ? (atMost ? measured <= limit : measured >= limit) : undefined;
+  return { target, goal, measured: Number.isFinite(measured) ? `${measured.toFixed(digits)}${unit}` : 'not measured', reached };
+}
+
+/** checkTargets evaluates every target on the static-upstream run (the fair comparison), the boot and the mapping costs. */
+export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, mapping: readonly MappingCost[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  if (run !== undefined) {
+    const fwdCpu = cpuUs(run, 'minimal forwarder');
+    checks.push(check('identity GET throughput', '≥ 1.0× minimal forwarder', rps(run, 'gateway') / rps(run, 'minimal forwarder'), 1.0, false, '×'));
+    checks.push(check('identity GET CPU per request', '≤ 1.1× minimal forwarder', cpuUs(run, 'gateway') / fwdCpu, 1.1, true, '×'));
+    checks.push(check('identity GET throughput, inbound keys on', '≥ 1.0× minimal forwarder', rps(run, 'gateway, inbound keys') / rps(run, 'minimal forwarder'), 1.0, false, '×'));
+    checks.push(check('identity GET CPU per request, inbound keys on', '≤ 1.1× minimal forwarder', cpuUs(run, 'gateway, inbound keys') / fwdCpu, 1.1, true, '×'));
+    checks.push(check('identity GET throughput vs @fastify/http-proxy', '≥ 1.6×', rps(run, 'gateway') / rps(run, '@fastify/http-proxy'), 1.6, false, '×'));
+    const identity = cpuUs(run, 'gateway list identity');
+    for (const cost of mapping) {
+      const name = cost.mapping.includes('[{') ? 'gateway list [{id,title}]' : 'gateway list $[*].id';
+      const allowed = identity + 1.2 * (cost.parseUs + cost.mapUs + cost.stringifyUs);
+      checks.push(check(`mapped route ${name.slice('gateway list '.length)} CPU per request`, `≤ identity + 1.2 × parse+map+stringify = ${allowed.toFixed(0)} µs`, cpuUs(run, name), allowed, true, ' µs', 0));
+    }
+    const added = p99(run, 'gateway') - p99(run, 'direct');
+    const fwdAdded = p99(run, 'minimal forwarder') - p99(run, 'direct');
+    checks.push(check('added p99 at a fixed rate', `≤ forwarder's added p99 + 0.3 ms = ${(fwdAdded + 0.3).toFixed(2)} ms`, added, fwdAdded + 0.3, true, ' ms'));
+    const fwdRss = variant(run, 'minimal forwarder')?.peakRssBytes ?? Number.NaN;
+    const ledgerOffRss = variant(run, 'gateway PATCH, ledger off')?.peakRssBytes ?? Number.NaN;
+    checks.push(check('RSS under load, ledger off', `≤ minimal forwarder + 30 MB = ${((fwdRss + 30 * MB) / MB).toFixed(0)} MB`, ledgerOffRss / MB, (fwdRss + 30 * MB) / MB, true, ' MB', 0));
+    checks.push(check('MCP tools/call CPU per call', '≤ 1.5× the same REST call', cpuUs(run, 'MCP tools/call') / cpuUs(run, 'gateway'), 1.5, true, '×'));
+  }
+  checks.push(check(`${boot.operations}-operation capability: start to ready (wall)`, '< 1000 ms', boot.cliReadyMs, 1000, true, ' ms', 0));
+  checks.push(check(`${boot.operations}-operation capability: start to ready (CPU)`, '< 1000 ms', boot.cliReadyCpuMs, 1000, true, ' ms', 0));
+  return checks;
+}
