@@ -12,19 +12,46 @@ import { requestFinished, requestStarted } from './metrics-routes.js';
 
 const LINE_START = `{"level":${INFO_LEVEL}`;
 
-/** accessLine renders a successful request's line exactly as pino would render the same fields. */
+/** AccessFields are the fields of one request's access line. */
+export interface AccessFields {
+  readonly reqId: string;
+  readonly method: string;
+  /** The URL, query string included (it is cut off here: it may carry credentials). */
+  readonly url: string;
+  readonly operationId: string | undefined;
+  readonly statusCode: number;
+  /** 0 when no upstream call was made. */
+  readonly upstreamStatus: number;
+  /** '' when the gateway made no error. */
+  readonly code: string;
+  readonly keyId: string | undefined;
+  readonly elapsedMs: number;
+}
+
+/** formatAccessLine renders a successful request's line exactly as pino would render the same fields. */
+export function formatAccessLine(f: AccessFields): string {
+  const q = f.url.indexOf('?');
+  let line = `${LINE_START}${isoTime()}${ACCESS_LINE_BASE},"reqId":${JSON.stringify(f.reqId)},"method":${JSON.stringify(f.method)},"path":${JSON.stringify(q === -1 ? f.url : f.url.slice(0, q))}`;
+  if (f.operationId !== undefined) line += `,"operationId":${JSON.stringify(f.operationId)}`;
+  line += `,"statusCode":${f.statusCode}`;
+  if (f.upstreamStatus !== 0) line += `,"upstreamStatus":${f.upstreamStatus}`;
+  if (f.code !== '') line += `,"code":${JSON.stringify(f.code)}`;
+  if (f.keyId !== undefined) line += `,"keyId":${JSON.stringify(f.keyId)}`;
+  return `${line},"durationMs":${Math.round(f.elapsedMs * 100) / 100},"msg":"request completed"}\n`;
+}
+
 function accessLine(request: FastifyRequest, reply: FastifyReply): string {
-  const url = request.url;
-  const q = url.indexOf('?');
-  const operationId = request.routeOptions.config.operationId;
-  let line = `${LINE_START}${isoTime()}${ACCESS_LINE_BASE},"reqId":${JSON.stringify(String(request.id))},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(q === -1 ? url : url.slice(0, q))}`;
-  if (operationId !== undefined) line += `,"operationId":${JSON.stringify(operationId)}`;
-  line += `,"statusCode":${reply.statusCode}`;
-  if (request.upstreamStatus !== 0) line += `,"upstreamStatus":${request.upstreamStatus}`;
-  if (request.errorCode !== '') line += `,"code":${JSON.stringify(request.errorCode)}`;
-  const keyId = request.caller?.id;
-  if (keyId !== undefined) line += `,"keyId":${JSON.stringify(keyId)}`;
-  return `${line},"durationMs":${Math.round(reply.elapsedTime * 100) / 100},"msg":"request completed"}\n`;
+  return formatAccessLine({
+    reqId: String(request.id),
+    method: request.method,
+    url: request.url,
+    operationId: request.routeOptions.config.operationId,
+    statusCode: reply.statusCode,
+    upstreamStatus: request.upstreamStatus,
+    code: request.errorCode,
+    keyId: request.caller?.id,
+    elapsedMs: reply.elapsedTime,
+  });
 }
 
 /** GatewayLogController replaces fastify's incoming/completed pair with a single line. */

@@ -9,6 +9,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { RestFastPath } from './fast-path.js';
+import { fastPathOf } from './server.js';
 
 /** How often a closing server reaps keep-alive connections that went idle after their last response. */
 const DRAIN_REAP_INTERVAL_MS = 50;
@@ -20,9 +22,12 @@ class Generation {
   /** Bound once, so counting a request allocates no closure. */
   readonly release: () => void;
   readonly routing: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The app's compiled happy path, tried before fastify routes a request. */
+  readonly fast: RestFastPath | undefined;
 
   constructor(readonly app: FastifyInstance) {
     this.routing = app.routing.bind(app);
+    this.fast = fastPathOf(app);
     this.release = () => {
       this.active--;
       if (this.active === 0 && this.drainedResolve !== undefined) this.drainedResolve();
@@ -68,6 +73,8 @@ export class RestListener {
     const generation = this.current;
     generation.active++;
     res.on('close', generation.release); // 'close' fires once per response; on() skips once()'s wrapper
+    // While closing, fastify answers (503 + Connection: close), so the fast path stands aside.
+    if (!this.closing && generation.fast !== undefined && generation.fast.handle(req, res)) return;
     generation.routing(req, res);
   };
 

@@ -17,6 +17,7 @@ import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { clientAbortSignal } from './client-abort.js';
 import { routeDocumentation } from './openapi.js';
 import type { MethodIndex } from './method-index.js';
+import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,9 +32,6 @@ export interface RestDeps {
   readonly maxResponseBytes: number;
 }
 
-/** Upstream headers worth passing on; everything else (hop-by-hop, Set-Cookie, Server…) is dropped. */
-const PASSED_HEADERS = ['content-type', 'content-language', 'cache-control', 'etag', 'last-modified', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
-
 function copyHeaders(reply: FastifyReply, res: UpstreamResponse): void {
   const headers = res.headers;
   for (let i = 0; i < PASSED_HEADERS.length; i++) {
@@ -41,13 +39,6 @@ function copyHeaders(reply: FastifyReply, res: UpstreamResponse): void {
     const value = headers[name];
     if (value !== undefined) reply.header(name, value);
   }
-}
-
-/** Bodies up to this size (by Content-Length) are buffered instead of streamed; Label Studio's 400-organization list is ~52 KB. */
-const BUFFERED_BODY_MAX_BYTES = 64 * 1024;
-
-function isJsonContentType(value: string | string[] | undefined): boolean {
-  return typeof value === 'string' && (value.includes('/json') || value.includes('+json'));
 }
 
 /** collectInputs reads each consumed parameter's value from the request. */
@@ -123,11 +114,6 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
   const output = await readMappedOutput(route, res, deps.maxResponseBytes, deps.invoker.upstream.timeoutFor(route.operation));
   if (output === undefined) return reply.removeHeader('content-type').send();
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(output));
-}
-
-/** warningHeader renders notes as RFC 7234 `Warning: 299 <agent> "<text>"` values (299: miscellaneous persistent warning). */
-function warningHeader(notes: readonly string[]): string {
-  return notes.map((n) => `299 naftiko-gateway "${n.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '?')}"`).join(', ');
 }
 
 function routeHandler(route: CompiledRestRoute, deps: RestDeps) {

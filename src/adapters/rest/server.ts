@@ -19,6 +19,7 @@ import { clientErrorHandler } from '../../security/client-error.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
 import { registerSecurityHooks } from './security-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
+import { RestFastPath } from './fast-path.js';
 import { registerLedgerRoute } from './ledger-route.js';
 import { MethodIndex } from './method-index.js';
 import { registerOpenApi } from './openapi.js';
@@ -97,6 +98,22 @@ function serializeJson(data: unknown): string {
   return JSON.stringify(data);
 }
 
+const kFastPath = Symbol('naftiko.restFastPath');
+
+interface WithFastPath {
+  [kFastPath]?: RestFastPath;
+}
+
+/** fastPathOf is the compiled happy path built with `app`, if any (see fast-path.ts). */
+export function fastPathOf(app: FastifyInstance): RestFastPath | undefined {
+  return (app as unknown as WithFastPath)[kFastPath];
+}
+
+/** Inbound rate limiting and load shedding run as fastify plugins: with either on, every request takes the fastify path. */
+function protectionOn(protection: ProtectionOptions | undefined): boolean {
+  return protection !== undefined && (protection.rateLimit > 0 || protection.maxEventLoopDelayMs > 0 || protection.maxHeapUsedBytes > 0);
+}
+
 /** buildRestServer creates (but does not start) the REST server of one adapter. */
 export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, options: RestServerOptions): FastifyInstance {
   const app = Fastify({
@@ -139,5 +156,17 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
     registerRestRoutes(instance, adapter, deps, methods);
     if (options.ledger !== undefined) registerLedgerRoute(instance, options.ledger);
   });
+  if (!protectionOn(options.protection)) {
+    const fast = new RestFastPath(adapter, {
+      invoker: deps.invoker,
+      maxResponseBytes: deps.maxResponseBytes,
+      auth: options.auth,
+      cors: (options.corsOrigins ?? []).length > 0,
+      metrics: options.metrics,
+      logger: options.logger,
+      access: accessLogOf(options.logger),
+    });
+    if (fast.size > 0) (app as unknown as WithFastPath)[kFastPath] = fast;
+  }
   return app;
 }

@@ -1,0 +1,365 @@
+/**
+ * The REST adapter's compiled happy path: a GET (or HEAD) of a capability route
+ * whose inputs are path parameters is served straight from node:http, without
+ * fastify's routing, hooks and reply pipeline, which cost more CPU than the
+ * forwarding itself. Everything else — a query string, a body, CORS, a failed
+ * check of any kind before the upstream call — declines here and takes the
+ * fastify path, which renders every error; so the fast path never answers what
+ * fastify would answer differently. It keeps what fastify's path does for such
+ * a request: request id, nosniff, inbound keys and scopes, parameter
+ * validation, metrics, the access line, client-disconnect cancellation.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { FastifySchema } from 'fastify';
+import type { Logger } from 'pino';
+import type { CompiledRestAdapter, CompiledRestRoute } from '../../capability/compiled.js';
+import { asGatewayError, GatewayError } from '../../core/errors.js';
+import type { Invoker } from '../../core/invoker.js';
+import type { Caller, InputValues, InvokeContext } from '../../core/operation.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../../core/problem.js';
+import type { AccessLog } from '../../ops/logger.js';
+import type { GatewayMetrics, RouteMeter } from '../../ops/metrics.js';
+import { formatAccessLine } from '../../ops/request-log.js';
+import { genRequestId } from '../../ops/request-id.js';
+import type { Scope } from '../../security/api-keys.js';
+import { requiredScope, type InboundAuth } from '../../security/inbound-auth.js';
+import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
+import { LightSignal } from '../../upstream/deadline.js';
+import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
+import { objectSchemaOf } from '../input-schema.js';
+import { createValidatorCompiler } from '../validation.js';
+import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
+import { MAX_URL_CHARS } from './security-hooks.js';
+
+/** MAX_PARAM_CHARS mirrors the router's maxParamLength (a longer one is fastify's 414). */
+const MAX_PARAM_CHARS = 256;
+/** nginx's 499: the client left before the answer. */
+const CLIENT_CLOSED_STATUS = 499;
+
+type ParamsValidator = (data: Record<string, unknown>) => boolean;
+
+/** FastRoute is one route the fast path serves, compiled at boot. */
+class FastRoute {
+  /** Literal segments, or undefined where a parameter sits. */
+  readonly segments: readonly (string | undefined)[];
+  /** Parameter names in segment order. */
+  readonly names: readonly string[];
+  readonly scope: Scope;
+
+  constructor(
+    readonly route: CompiledRestRoute,
+    readonly validate: ParamsValidator | undefined,
+    readonly meter: RouteMeter | undefined,
+  ) {
+    const segments: (string | undefined)[] = [];
+    const names: string[] = [];
+    for (const part of route.url.split('/')) {
+      if (part.startsWith(':')) {
+        segments.push(undefined);
+        names.push(part.slice(1));
+      } else segments.push(part);
+    }
+    this.segments = segments;
+    this.names = names;
+    this.scope = requiredScope(route);
+  }
+}
+
+/** A route qualifies when it is a GET whose inputs are path parameters and constants only. */
+function qualifies(route: CompiledRestRoute): boolean {
+  if (route.method !== 'GET') return false;
+  for (const input of route.inputs) if (input.source.kind !== 'path' && input.source.kind !== 'const') return false;
+  // Parameter names the router rewrote are not worth a second mapping here.
+  return !route.url.split('/').some((part) => part.includes(':') && (!part.startsWith(':') || part.slice(1).includes(':')));
+}
+
+const kState = Symbol('naftiko.fastPath');
+
+/** InFlight is what the fast path keeps about one request until its response closes. */
+class InFlight {
+  upstreamStatus = 0;
+  code = '';
+  constructor(
+    readonly fastPath: RestFastPath,
+    readonly fast: FastRoute,
+    readonly req: IncomingMessage,
+    readonly reqId: string,
+    readonly caller: Caller | undefined,
+    readonly startedAt: number,
+    readonly link: LightSignal,
+  ) {}
+}
+
+interface TrackedResponse extends ServerResponse {
+  [kState]?: InFlight;
+}
+
+/** onResponseClose settles a request: counted (499 when the client left first), logged, the upstream call cancelled if unfinished. */
+function onResponseClose(this: TrackedResponse): void {
+  const state = this[kState];
+  if (state === undefined) return;
+  this[kState] = undefined;
+  state.fastPath.settle(state, this);
+}
+
+/** RestFastPathOptions are what the fast path shares with the fastify app it stands in front of. */
+export interface RestFastPathOptions {
+  readonly invoker: Invoker<UpstreamClient>;
+  readonly maxResponseBytes: number;
+  readonly auth: InboundAuth;
+  /** CORS on: requests with an Origin take the fastify path. */
+  readonly cors: boolean;
+  readonly metrics: GatewayMetrics | undefined;
+  readonly logger: Logger;
+  readonly access: AccessLog;
+}
+
+/** RestFastPath serves the qualifying routes of one REST adapter. */
+export class RestFastPath {
+  private readonly byShape = new Map<string, FastRoute[]>();
+  private readonly upstream: UpstreamClient;
+  private readonly logAccess: boolean;
+
+  constructor(
+    adapter: CompiledRestAdapter,
+    private readonly options: RestFastPathOptions,
+  ) {
+    this.upstream = options.invoker.upstream;
+    this.logAccess = options.logger.isLevelEnabled('info');
+    const compile = createValidatorCompiler();
+    for (const route of adapter.routes) {
+      if (!qualifies(route)) continue;
+      const schema = objectSchemaOf(route.inputs, 'path');
+      const validate = schema === undefined ? undefined : (compile({ schema: schema as FastifySchema, httpPart: 'params', method: 'GET', url: route.url }) as unknown as ParamsValidator);
+      const fast = new FastRoute(route, validate, options.metrics?.meter(route.operationId));
+      const key = shapeKey(fast.segments);
+      const list = this.byShape.get(key) ?? [];
+      list.push(fast);
+      this.byShape.set(key, list);
+    }
+  }
+
+  /** size is how many routes the fast path serves. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.byShape.values()) n += list.length;
+    return n;
+  }
+
+  /** handle serves `req` and returns true, or returns false (nothing written) for the fastify path to take it. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const url = req.url ?? '';
+    if (url.length > MAX_URL_CHARS || url.includes('?') || url.includes('%')) return false;
+    if (this.options.cors && req.headers.origin !== undefined) return false;
+    const path = url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url;
+    const segments = path.split('/');
+    const fast = this.find(segments);
+    if (fast === undefined) return false;
+    let values: InputValues | undefined;
+    if (fast.validate !== undefined) {
+      const params: Record<string, unknown> = {};
+      let p = 0;
+      for (let i = 0; i < fast.segments.length; i++) {
+        if (fast.segments[i] !== undefined) continue;
+        const value = segments[i] as string;
+        if (value.length > MAX_PARAM_CHARS) return false;
+        params[fast.names[p++] as string] = value;
+      }
+      // Coerces in place, as fastify's validation of `params` does.
+      if (!fast.validate(params)) return false;
+      values = params;
+    }
+    let caller: Caller | undefined;
+    const auth = this.options.auth;
+    if (auth.enabled) {
+      const found = auth.authenticate(req.headers);
+      if (found === undefined || found instanceof GatewayError) return false;
+      if (auth.authorizeScope(found, fast.scope) !== undefined) return false;
+      caller = found;
+    }
+    const state = new InFlight(this, fast, req, genRequestId(req), caller, performance.now(), new LightSignal());
+    (res as TrackedResponse)[kState] = state;
+    res.on('close', onResponseClose);
+    const metrics = this.options.metrics;
+    if (metrics !== undefined) metrics.inFlight++;
+    void this.serve(state, collectValues(fast, values), res);
+    return true;
+  }
+
+  private find(segments: readonly string[]): FastRoute | undefined {
+    const list = this.byShape.get(`${segments.length} ${segments[1] ?? ''}`);
+    if (list === undefined) return undefined;
+    outer: for (const fast of list) {
+      const expected = fast.segments;
+      for (let i = 2; i < expected.length; i++) {
+        const literal = expected[i];
+        const segment = segments[i] as string;
+        if (literal === undefined ? segment === '' : literal !== segment) continue outer;
+      }
+      return fast;
+    }
+    return undefined;
+  }
+
+  private async serve(state: InFlight, values: InputValues, res: ServerResponse): Promise<void> {
+    const route = state.fast.route;
+    try {
+      const ctx: InvokeContext = { requestId: state.reqId, adapter: 'rest', headers: state.req.headers, signal: state.link, caller: state.caller };
+      const upstream = await this.options.invoker.invoke(route, values, ctx);
+      state.upstreamStatus = upstream.statusCode;
+      await this.answer(state, route, upstream, ctx.notes, res);
+    } catch (err) {
+      this.fail(state, asGatewayError(err, 'the gateway failed to handle the request'), res);
+    }
+  }
+
+  /** answer mirrors the fastify path's sendUpstream (routes.ts) on a raw response. */
+  private async answer(state: InFlight, route: CompiledRestRoute, upstream: UpstreamResponse, notes: readonly string[] | undefined, res: ServerResponse): Promise<void> {
+    const status = upstream.statusCode;
+    if (status >= 300 && status < 400) {
+      upstream.body.destroy();
+      throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${route.operation.key} with a redirect (${status}), which the gateway does not follow`);
+    }
+    const head = state.req.method === 'HEAD';
+    const upstreamHeaders = upstream.headers;
+    const passThrough = route.output.identity && (route.operation.outputRawFormat !== 'json' || isJsonContentType(upstreamHeaders['content-type']));
+    const timeoutMs = this.upstream.timeoutFor(route.operation);
+    if (status >= 400 || passThrough) {
+      const length = upstreamHeaders['content-length'];
+      if (typeof length !== 'string' || Number(length) > BUFFERED_BODY_MAX_BYTES) {
+        const headers = this.headersOf(state, notes, upstreamHeaders, false);
+        if (typeof length === 'string') headers.push('content-length', length);
+        res.writeHead(status, headers);
+        if (head) {
+          upstream.body.destroy();
+          res.end();
+        } else pipeline(upstream.body, res, ignoreStreamError);
+        return;
+      }
+      const bytes = await readFramedBody(route, upstream, timeoutMs);
+      // A string is written with the headers in one write(); valid UTF-8 round-trips byte for byte.
+      const text = isUtf8(bytes);
+      const headers = this.headersOf(state, notes, upstreamHeaders, text);
+      headers.push('content-length', length);
+      res.writeHead(status, headers);
+      res.end(head ? undefined : text ? bytes.toString('utf8') : bytes);
+      return;
+    }
+    const output = await readMappedOutput(route, upstream, this.options.maxResponseBytes, timeoutMs);
+    const headers = this.headersOf(state, notes, upstreamHeaders, false, true);
+    if (output === undefined) {
+      headers.push('content-length', '0');
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    const json = JSON.stringify(output);
+    headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(json)));
+    res.writeHead(status, headers);
+    res.end(head ? undefined : json);
+  }
+
+  /**
+   * headersOf lists the answer's headers as the fastify path sets them: request id, nosniff, warning,
+   * the passed upstream headers (a JSON Content-Type of a text body gains `; charset=utf-8`, as fastify
+   * adds to string payloads) — without Content-Type when the body is re-serialized.
+   */
+  private headersOf(state: InFlight, notes: readonly string[] | undefined, upstream: IncomingHttpHeaders, textBody: boolean, mapped = false): string[] {
+    const headers: string[] = ['x-request-id', state.reqId, 'x-content-type-options', 'nosniff'];
+    if (notes !== undefined) headers.push('warning', warningHeader(notes));
+    for (let i = 0; i < PASSED_HEADERS.length; i++) {
+      const name = PASSED_HEADERS[i] as string;
+      const value = upstream[name];
+      if (value === undefined) continue;
+      if (name === 'content-type') {
+        if (mapped) continue;
+        if (typeof value === 'string') headers.push(name, textBody ? withUtf8Charset(value) : value);
+        continue;
+      }
+      if (typeof value === 'string') headers.push(name, value);
+      else for (const v of value) headers.push(name, v);
+    }
+    return headers;
+  }
+
+  /** fail answers a gateway error as problem+json, as the fastify error handler would. */
+  private fail(state: InFlight, err: GatewayError, res: ServerResponse): void {
+    // The client left (its 499 is already counted) or the answer had started: nothing more can be said.
+    if (res.destroyed || res.headersSent) {
+      res.destroy(err);
+      return;
+    }
+    state.code = err.code;
+    if (err.status >= 500) this.options.logger.error({ reqId: state.reqId, err: err.cause ?? err, code: err.code }, err.message);
+    const body = JSON.stringify(toProblem(err, state.reqId));
+    const headers: string[] = ['x-request-id', state.reqId, 'x-content-type-options', 'nosniff'];
+    if (err.headers !== undefined) for (const [name, value] of Object.entries(err.headers)) headers.push(name, value);
+    headers.push('content-type', PROBLEM_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(body)));
+    res.writeHead(err.status, headers);
+    res.end(state.req.method === 'HEAD' ? undefined : body);
+  }
+
+  /** settle runs once the response closed: metrics, the access line, or cancelling the upstream call of a client that left. */
+  settle(state: InFlight, res: ServerResponse): void {
+    const metrics = this.options.metrics;
+    if (metrics !== undefined) metrics.inFlight--;
+    const elapsedMs = performance.now() - state.startedAt;
+    if (!res.writableFinished) {
+      state.link.fire(new Error('the client closed the connection'));
+      state.fast.meter?.record(CLIENT_CLOSED_STATUS, 0);
+      return;
+    }
+    state.fast.meter?.record(res.statusCode, elapsedMs / 1000);
+    if (!this.logAccess) return;
+    this.options.access.write(
+      formatAccessLine({
+        reqId: state.reqId,
+        method: state.req.method ?? 'GET',
+        url: state.req.url ?? '',
+        operationId: state.fast.route.operationId,
+        statusCode: res.statusCode,
+        upstreamStatus: state.upstreamStatus,
+        code: state.code,
+        keyId: state.caller?.id,
+        elapsedMs,
+      }),
+    );
+  }
+}
+
+function shapeKey(segments: readonly (string | undefined)[]): string {
+  return `${segments.length} ${segments[1] ?? ''}`;
+}
+
+const NO_VALUES: InputValues = {};
+
+/** collectValues turns validated path parameters and constants into the operation's inputs (routes.ts collectInputs, for these two kinds). */
+function collectValues(fast: FastRoute, params: Record<string, unknown> | undefined): InputValues {
+  const inputs = fast.route.inputs;
+  if (inputs.length === 0) return NO_VALUES;
+  const values: InputValues = {};
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    if (input === undefined) continue;
+    const source = input.source;
+    const value = source.kind === 'path' ? params?.[source.name] : source.kind === 'const' ? source.value : undefined;
+    if (value !== undefined) values[input.parameter.name] = value;
+  }
+  return values;
+}
+
+/** withUtf8Charset adds `; charset=utf-8` to a JSON media type without a charset (fastify does so for string payloads). */
+function withUtf8Charset(contentType: string): string {
+  const semicolon = contentType.indexOf(';');
+  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).toLowerCase();
+  if (!mediaType.includes('json') || /;\s*charset=/i.test(contentType)) return contentType;
+  return `${contentType.trim().replace(/;\s*$/, '')}; charset=utf-8`;
+}
+
+function ignoreStreamError(): void {
+  // A client that leaves mid-stream closes the response; settle() counts it.
+}

@@ -1,0 +1,20 @@
+/**
+ * What a REST answer carries over from the upstream's, shared by the fastify
+ * path (routes.ts) and the fast path (fast-path.ts) so both answer alike.
+ */
+
+/** PASSED_HEADERS are the upstream headers worth passing on; everything else (hop-by-hop, Set-Cookie, Server…) is dropped. */
+export const PASSED_HEADERS: readonly string[] = ['content-type', 'content-language', 'cache-control', 'etag', 'last-modified', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+
+/** BUFFERED_BODY_MAX_BYTES: bodies up to this size (by Content-Length) are buffered instead of streamed; Label Studio's 400-organization list is ~52 KB. */
+export const BUFFERED_BODY_MAX_BYTES = 64 * 1024;
+
+/** isJsonContentType tells whether an upstream Content-Type is JSON (`application/json`, `…+json`). */
+export function isJsonContentType(value: string | string[] | undefined): boolean {
+  return typeof value === 'string' && (value.includes('/json') || value.includes('+json'));
+}
+
+/** warningHeader renders notes as RFC 7234 `Warning: 299 <agent> "<text>"` values (299: miscellaneous persistent warning). */
+export function warningHeader(notes: readonly string[]): string {
+  return notes.map((n) => `299 naftiko-gateway "${n.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '?')}"`).join(', ');
+}
