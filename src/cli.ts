@@ -12,7 +12,7 @@ import { hashApiKey, loadApiKeys } from './security/api-keys.js';
 import { InboundAuth } from './security/inbound-auth.js';
 import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
 import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
-import { LEDGER_DEFAULT_DIR, LEDGER_ENV, ledgerWanted, resolveLedgerConfig } from './ledger/config.js';
+import { LEDGER_DEFAULT_DIR, LEDGER_ENV, ledgerWanted } from './ledger/config.js';
 import { LedgerLockedError } from './ledger/database.js';
 import { VERSION } from './version.js';
 
@@ -22,8 +22,10 @@ Serve a Naftiko capability as a REST API (and MCP server), forwarding to its ups
 Usage:
   naftiko-gateway serve [capability.yaml] [options]   run the gateway in the foreground
   naftiko-gateway check <capability.yaml>...          validate capabilities; exit 1 listing every problem
-  naftiko-gateway openapi <capability.yaml> [--format json|yaml]
-                                                      print the OpenAPI 3.1 document served at /openapi.json
+  naftiko-gateway openapi <capability.yaml> [--format json|yaml] [--version 3.1|3.0]
+                                                      print the OpenAPI document served at /openapi.json
+                                                      (3.0: /openapi-3.0.json); takes serve's --host, --rest-port,
+                                                      --api-keys-file, --rate-limit, --ledger to match a served gateway
   naftiko-gateway hash-key < key.txt                  print the SHA-256 of an API key (first stdin line) for ${ENV.apiKeys}
   naftiko-gateway --help | --version
 
@@ -126,13 +128,24 @@ function runCheck(files: string[]): number {
   return failed ? 1 : 0;
 }
 
-const OPENAPI_OPTIONS = { format: { type: 'string', default: 'json' } } as const;
+const OPENAPI_OPTIONS = {
+  format: { type: 'string', default: 'json' },
+  version: { type: 'string', default: '3.1' },
+  host: { type: 'string' },
+  'rest-port': { type: 'string' },
+  'api-keys-file': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  ledger: { type: 'string' },
+  'ledger-dir': { type: 'string' },
+} as const;
+const OPENAPI_USAGE = 'usage: naftiko-gateway openapi <capability.yaml> [--format json|yaml] [--version 3.1|3.0] [serve options: --host --rest-port --api-keys-file --rate-limit --ledger]\n';
 
 async function runOpenApi(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: OPENAPI_OPTIONS, allowPositionals: true, strict: true });
   const file = positionals[0];
-  if (file === undefined || (values.format !== 'json' && values.format !== 'yaml')) {
-    process.stderr.write('usage: naftiko-gateway openapi <capability.yaml> [--format json|yaml]\n');
+  const version = values.version === '3' ? '3.0' : values.version === '3.1.0' ? '3.1' : values.version === '3.0.3' ? '3.0' : values.version;
+  if (file === undefined || (values.format !== 'json' && values.format !== 'yaml') || (version !== '3.1' && version !== '3.0')) {
+    process.stderr.write(OPENAPI_USAGE);
     return 2;
   }
   // Check mode: unset {{env.X}} credentials are warnings, since the document never contains them.
@@ -141,11 +154,21 @@ async function runOpenApi(args: string[]): Promise<number> {
     for (const p of result.problems) process.stderr.write(formatProblem(file, p) + '\n');
     return 1;
   }
-  // The same settings `serve` would read decide whether the document carries the gateway key's security
-  // schemes and the ledger route, so the printed document is the served one.
-  const auth = new InboundAuth(loadApiKeys({ inline: process.env[ENV.apiKeys], file: process.env[ENV.apiKeysFile] }));
-  const ledger = ledgerWanted(resolveLedgerConfig({}, process.env), result.compiled);
-  const text = await renderCapabilityOpenApi(result.compiled, values.format, { auth, ledger });
+  // The settings `serve` would resolve from the same flags and environment decide the security schemes,
+  // the ledger route, the RateLimit headers and the server URL, so the printed document is the served one.
+  const config = resolveConfig(
+    { host: values.host, restPort: values['rest-port'], apiKeysFile: values['api-keys-file'], rateLimit: values['rate-limit'], ledger: values.ledger, ledgerDir: values['ledger-dir'] },
+    readEnvironment(process.env),
+  );
+  const auth = new InboundAuth(loadApiKeys({ inline: config.apiKeys, file: config.apiKeysFile }));
+  const text = renderCapabilityOpenApi(result.compiled, values.format, {
+    authenticated: auth.enabled,
+    ledger: ledgerWanted(config.ledger, result.compiled),
+    rateLimited: (config.rateLimit ?? DEFAULTS.rateLimit) > 0,
+    version,
+    host: config.host,
+    port: config.restPort,
+  });
   if (text === undefined) {
     process.stderr.write(`naftiko-gateway: ${file} exposes no REST adapter\n`);
     return 1;

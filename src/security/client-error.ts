@@ -4,6 +4,7 @@
  * answers them as problem+json too, instead of fastify's ad-hoc JSON.
  */
 import type { Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../core/problem.js';
 
@@ -21,9 +22,11 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
     const code = codeFor(err);
     const detail = code === 'NGW_ERR_VALIDATION' ? 'malformed HTTP request' : code === 'NGW_ERR_HEADERS_TOO_LARGE' ? 'request line and headers exceed the size limit' : 'the request took too long to arrive';
     const error = new GatewayError(code, detail);
-    const body = JSON.stringify(toProblem(error, ''));
+    // The request was never parsed, so its x-request-id is unknown: this answer gets its own id, like any other.
+    const requestId = randomUUID();
+    const body = JSON.stringify(toProblem(error, requestId));
     socket.write(
-      `HTTP/1.1 ${error.status} ${error.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `HTTP/1.1 ${error.status} ${error.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nX-Request-Id: ${requestId}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
     );
   }

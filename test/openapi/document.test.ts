@@ -1,8 +1,9 @@
 /**
- * The OpenAPI 3.1 document: served by the real gateway process, valid
- * (swagger-parser), Spectral-clean with `spectral:oas` (0 errors, 0 warnings),
- * complete enough for generators, and printed byte-for-byte identically by
- * `naftiko-gateway openapi` without an upstream key.
+ * The OpenAPI documents (3.1 and its 3.0.3 rendering): served by the real
+ * gateway process, valid (swagger-parser), Spectral-clean with `spectral:oas`
+ * (0 errors, 0 warnings), complete enough for generators, and printed
+ * byte-for-byte identically by `naftiko-gateway openapi` given the same
+ * settings (port included), without an upstream key.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { spawn } from 'node:child_process';
@@ -46,7 +47,9 @@ let sim: LabelStudioSimulator;
 let gw: GatewayProcess;
 let servedJson: string;
 let servedYaml: string;
+let served30: string;
 let doc: Document;
+let port: string;
 const tmp = mkdtempSync(join(tmpdir(), 'ngw-openapi-'));
 
 t.before(async () => {
@@ -61,6 +64,10 @@ t.before(async () => {
   t.match(yaml.headers['content-type'], /^application\/yaml/);
   servedYaml = await yaml.body.text();
   doc = JSON.parse(servedJson) as Document;
+  const v30 = await request(`${gw.url}/openapi-3.0.json`);
+  t.equal(v30.statusCode, 200);
+  served30 = await v30.body.text();
+  port = new URL(gw.url).port;
 });
 
 t.teardown(async () => {
@@ -74,11 +81,17 @@ t.test('is a valid OpenAPI 3.1 document (swagger-parser), the same in JSON and Y
   t.same(parseYaml(servedYaml), doc, '/openapi.yaml is the same document');
   const validated = (await SwaggerParser.validate(structuredClone(doc) as never)) as unknown as Document;
   t.equal(validated.openapi, '3.1.0', 'swagger-parser validates it as 3.1');
+  const v30 = JSON.parse(served30) as Document;
+  t.equal(v30.openapi, '3.0.3');
+  t.same(Object.keys(v30.paths), Object.keys(doc.paths), 'the 3.0 rendering has the same paths');
+  await SwaggerParser.validate(structuredClone(v30) as never);
+  t.notMatch(served30, /"type": \[/, '3.0: no type arrays (nullable instead)');
+  t.match(served30, /"nullable": true/);
 });
 
 t.test('info, servers and tags come from the capability', async (t) => {
   t.match(doc.info, { title: 'API Reference — subpackage_organizations', version: '2026-05-19', description: /6 operations/ });
-  t.same(doc.servers.map((s) => s.url), ['/', 'http://localhost:8080']);
+  t.same(doc.servers.map((s) => s.url), ['/', `http://localhost:${port}`], 'the absolute server URL names the served port');
   t.ok(doc.tags.length >= 5, 'one tag per exposed resource');
 });
 
@@ -87,14 +100,20 @@ t.test('one operation per capability operation, and nothing else', async (t) => 
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) found.push(`${method} ${path} ${op.operationId ?? ''}`);
   }
-  t.same(found.sort(), Object.entries(OPERATIONS).map(([id, [m, p]]) => `${m} ${p} ${id}`).sort(), 'no /healthz, /docs, /openapi.*, HEAD or 405 routes');
+  const expected = Object.entries(OPERATIONS).flatMap(([id, [m, p]]) => [`${m} ${p} ${id}`, ...(m === 'get' ? [`head ${p} ${id}Head`] : [])]);
+  t.same(found.sort(), expected.sort(), 'GET routes have their HEAD twin; no /healthz, /docs, /openapi.* or 405 routes');
   for (const [id, [method, path, success]] of Object.entries(OPERATIONS)) {
     const op = doc.paths[path]?.[method] as Operation;
     t.notMatch(op.summary, /✨/, `${id}: summary without decoration`);
+    t.notMatch(op.description, /label-studio-subpackage|Forwards to/, `${id}: no internal names`);
     t.ok(op.description && op.tags?.length === 1 && doc.tags.some((tag) => tag.name === op.tags?.[0]), `${id}: description and a declared tag`);
-    t.same(Object.keys(op.responses).sort(), [success, '400', '401', '403', '404', '502', '504'].sort(), `${id}: success and error responses`);
+    const body = ['patch', 'post'].includes(method) ? ['413', '415'] : [];
+    t.same(Object.keys(op.responses).sort(), [success, '400', '401', '403', '404', '408', '414', '429', '431', '500', '502', '503', '504', 'default', ...body].sort(), `${id}: success and every error status`);
     t.ok(op.responses[success]?.content?.['application/json']?.schema, `${id}: success schema`);
-    t.match(op.responses['400']?.content, { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } }, 'application/json': { schema: { $ref: '#/components/schemas/UpstreamError' } } });
+    t.ok(op.responses[success]?.content?.['application/json']?.['example' as never], `${id}: a success example`);
+    t.same(Object.keys(op.responses['400']?.content ?? {}).slice(0, 2), ['application/json', 'application/problem+json'], `${id}: upstream JSON first, then the gateway's problem`);
+    t.match(op.responses['401'], { headers: { 'www-authenticate': {}, 'x-request-id': {} } }, `${id}: 401 documents WWW-Authenticate`);
+    t.match(op.responses['503'], { headers: { 'retry-after': {} } }, `${id}: 503 documents Retry-After`);
     t.notOk(op.parameters?.some((p) => p.name.toLowerCase() === 'authorization'), `${id}: the upstream credential is not a client parameter`);
   }
   t.notOk(doc.components.securitySchemes, 'no security scheme for the upstream key the gateway injects');
@@ -107,14 +126,15 @@ t.test('parameters and bodies carry the capability schemas', async (t) => {
   t.match(list.parameters, [{ name: 'ordering', in: 'query', schema: { type: 'string' } }]);
   t.match(list.responses['200']?.content?.['application/json']?.schema, { type: 'array', items: { type: 'object', additionalProperties: true } });
   const update = doc.paths['/v1/api/organizations/{id}']?.['patch'] as Operation;
-  t.equal(update.requestBody?.required, false, 'the body is optional, as declared');
+  t.equal(update.requestBody?.required, true, 'Label Studio refuses a PATCH without a body');
   t.match(update.requestBody?.content['application/json']?.schema, {
     type: 'object',
     additionalProperties: true,
     properties: { title: { type: ['string', 'null'], minLength: 1 }, contact_info: { format: 'email', maxLength: 254 }, token: { maxLength: 256 } },
   });
   const members = doc.paths['/v1/api/organizations/{id}/memberships']?.['patch'] as Operation;
-  t.match(members.requestBody?.content['application/json']?.schema, { properties: { user_id: { type: 'integer' }, role: { enum: ['OW', 'AD', 'MA', 'RE', 'AN', 'DI', 'NO'] } } });
+  t.match(members.requestBody?.content['application/json']?.schema, { required: ['user_id'], properties: { user_id: { type: 'integer' }, role: { enum: ['OW', 'AD', 'MA', 'RE', 'AN', 'DI', 'NO'] } } });
+  t.match(members.responses['200']?.content?.['application/json']?.schema, { properties: { concurrency: { type: ['string', 'null'] }, user: { type: ['object', 'null'] } } }, 'what Label Studio really answers');
   const reset = doc.paths['/v1/api/invite/reset-token']?.['post'] as Operation;
   t.match(reset.responses['201']?.content?.['application/json']?.schema, { properties: { invite_url: { type: 'string' }, token: { type: 'string' } } });
 });
@@ -132,15 +152,22 @@ t.test('Spectral spectral:oas reports 0 errors and 0 warnings', async (t) => {
   const full = await startGatewayProcess({
     capability: 'capability.yaml',
     env: { LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url, GATEWAY_API_KEYS: `ops:${'a'.repeat(64)}:read`, GATEWAY_LEDGER_DIR: join(tmp, 'ledger') },
+    // Opening the embedded ledger takes seconds on a loaded machine.
+    timeoutMs: 60_000,
   });
   const fullJson = await (await request(`${full.url}/openapi.json`)).body.text();
+  const full30 = await (await request(`${full.url}/openapi-3.0.json`)).body.text();
+  const fullPort = new URL(full.url).port;
   await full.stop();
   t.match(JSON.parse(fullJson), { paths: { '/v1/ledger': {} }, components: { securitySchemes: { gatewayBearer: {} } } }, 'the full document has the ledger and the key schemes');
-  // With the default settings (ledger on) and the same keys, the CLI prints that document too.
-  const printedFull = await runCli(['openapi', 'capability.yaml'], { GATEWAY_API_KEYS: `ops:${'a'.repeat(64)}:read` });
-  t.equal(printedFull.stdout, fullJson, '`openapi` prints the served document with the ledger route, byte for byte');
+  // With the default settings (ledger on), the same keys and the same port, the CLI prints that document too.
+  const printedFull = await runCli(['openapi', 'capability.yaml', '--rest-port', fullPort], { GATEWAY_API_KEYS: `ops:${'a'.repeat(64)}:read` });
+  t.equal(printedFull.stdout, fullJson, '`openapi` prints the served document with the ledger route and key schemes, byte for byte');
+  const printedFull30 = await runCli(['openapi', 'capability.yaml', '--rest-port', fullPort, '--version', '3.0'], { GATEWAY_API_KEYS: `ops:${'a'.repeat(64)}:read` });
+  t.equal(printedFull30.stdout, full30, '`openapi --version 3.0` prints the served /openapi-3.0.json');
+  t.match(JSON.parse(full30), { openapi: '3.0.3', components: { securitySchemes: { gatewayBearer: {} } } });
   // The YAML rendering is the same document (checked above), so linting the JSON covers both.
-  for (const [name, text] of [['openapi.json', servedJson], ['openapi-full.json', fullJson]] as const) {
+  for (const [name, text] of [['openapi.json', servedJson], ['openapi-full.json', fullJson], ['openapi-3.0.json', served30], ['openapi-3.0-full.json', full30]] as const) {
     const file = join(tmp, name);
     const output = join(tmp, `${name}.spectral.json`);
     writeFileSync(file, text);
@@ -161,15 +188,22 @@ t.test('Spectral spectral:oas reports 0 errors and 0 warnings', async (t) => {
 t.test('`naftiko-gateway openapi` prints the served bytes without LABEL_STUDIO_API_KEY', async (t) => {
   // The served gateway runs with the ledger off (the test helpers' default), so the CLI is told the same.
   const env = { PATH: process.env['PATH'], LABEL_STUDIO_API_KEY: undefined, GATEWAY_LEDGER: 'off' };
-  const json = await runCli(['openapi', 'capability.yaml'], env);
+  const json = await runCli(['openapi', 'capability.yaml', '--rest-port', port], env);
   t.equal(json.code, 0, json.stderr);
   t.ok(json.stdout === servedJson, 'JSON: byte-for-byte the served /openapi.json');
-  const yaml = await runCli(['openapi', 'capability.yaml', '--format', 'yaml'], env);
+  const yaml = await runCli(['openapi', 'capability.yaml', '--format', 'yaml', '--rest-port', port], env);
   t.equal(yaml.code, 0, yaml.stderr);
   t.ok(yaml.stdout === servedYaml, 'YAML: byte-for-byte the served /openapi.yaml');
+  const v30 = await runCli(['openapi', 'capability.yaml', '--version', '3.0', '--rest-port', port], env);
+  t.ok(v30.stdout === served30, '--version 3.0: byte-for-byte the served /openapi-3.0.json');
+  const declared = await runCli(['openapi', 'capability.yaml'], env);
+  t.match(JSON.parse(declared.stdout), { servers: [{ url: '/' }, { url: 'http://localhost:8080' }] }, 'without --rest-port: the capability port');
   const bad = await runCli(['openapi', 'capability.yaml', '--format', 'xml'], env);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--format json\|yaml/);
+  const badVersion = await runCli(['openapi', 'capability.yaml', '--version', '2.0'], env);
+  t.equal(badVersion.code, 2);
+  t.match(badVersion.stderr, /--version 3\.1\|3\.0/);
   const broken = await runCli(['openapi', 'test/fixtures/capabilities/broken.yaml'], env);
   t.equal(broken.code, 1);
   t.match(broken.stderr, /broken\.yaml:\d+: error:/, 'a broken capability lists its problems');

@@ -24,6 +24,22 @@ const ENTRY_SCHEMA = {
   properties: Object.fromEntries(ENTRY_FIELDS.map((f) => [f, f === 'upstreamStatus' ? { type: ['integer', 'null'] } : NULLABLE_STRING])),
 };
 
+const PAGE_SCHEMA = {
+  type: 'object',
+  required: ['items', 'nextCursor'],
+  properties: { items: { type: 'array', items: ENTRY_SCHEMA }, nextCursor: NULLABLE_STRING },
+};
+
+/** LEDGER_DOCUMENTATION describes the route for the OpenAPI document. */
+export const LEDGER_DOCUMENTATION = {
+  path: LEDGER_PATH,
+  operationId: 'listRoleChanges',
+  summary: 'List recorded role changes and other mutating calls',
+  description: 'The gateway ledger, newest first. JSON pages with nextCursor, or CSV with Accept: text/csv or format=csv.',
+  query: QUERY_SCHEMA,
+  page: PAGE_SCHEMA,
+} as const;
+
 type LedgerQuery = LedgerFilter & { format?: 'json' | 'csv' };
 
 function wantsCsv(request: FastifyRequest<{ Querystring: LedgerQuery }>): boolean {
@@ -51,20 +67,7 @@ export function registerLedgerRoute(app: FastifyInstance, db: SqlRunner): void {
     method: 'GET',
     url: LEDGER_PATH,
     config: { operationId: 'listRoleChanges', scope: 'read' },
-    // summary/description/tags are OpenAPI keywords (read by @fastify/swagger), not part of fastify's own schema type.
-    schema: {
-      operationId: 'listRoleChanges',
-      summary: 'List recorded role changes and other mutating calls',
-      description: 'The gateway ledger, newest first. JSON pages with nextCursor, or CSV with Accept: text/csv or format=csv.',
-      tags: ['ledger'],
-      querystring: QUERY_SCHEMA,
-      response: {
-        200: {
-          type: 'object',
-          properties: { items: { type: 'array', items: ENTRY_SCHEMA }, nextCursor: NULLABLE_STRING },
-        },
-      },
-    } as FastifySchema,
+    schema: { querystring: QUERY_SCHEMA } as FastifySchema,
     async handler(request: FastifyRequest<{ Querystring: LedgerQuery }>, reply: FastifyReply) {
       const page = await listEntries(db, request.query);
       reply.header('cache-control', 'no-store');

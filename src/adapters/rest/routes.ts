@@ -15,7 +15,6 @@ import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
 import { requiredScope } from '../../security/inbound-auth.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { clientAbortSignal } from './client-abort.js';
-import { routeDocumentation } from './openapi.js';
 import type { MethodIndex } from './method-index.js';
 import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
 
@@ -128,7 +127,8 @@ function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
 }
 
 function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
-  const schema: Record<string, unknown> = routeDocumentation(route);
+  // Validation only: the OpenAPI document is built from the compiled routes (openapi-builder.ts).
+  const schema: Record<string, unknown> = {};
   const params = objectSchemaOf(route.inputs, 'path');
   const querystring = objectSchemaOf(route.inputs, 'query');
   const headers = objectSchemaOf(route.inputs, 'header');

@@ -11,7 +11,7 @@ import { corsHook } from '../../security/cors.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../security/json-depth.js';
 import { sendProblem } from '../http-problem.js';
-import { DOCS_PREFIX } from './openapi.js';
+import { DOCS_PREFIX, OPENAPI_PATHS } from './openapi.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,7 +32,7 @@ export const MAX_URL_CHARS = 8192;
  * Routes anyone may call: probes carry no key, and the API description holds no data
  * (Swagger UI in a browser fetches it without one). `/metrics` stays behind a key.
  */
-const PUBLIC_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/openapi.json', '/openapi.yaml', DOCS_PREFIX]);
+const PUBLIC_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', ...OPENAPI_PATHS, DOCS_PREFIX]);
 
 function isPublic(url: string | undefined): boolean {
   return url !== undefined && (PUBLIC_URLS.has(url) || url.startsWith(DOCS_PREFIX + '/'));

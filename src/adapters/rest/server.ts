@@ -20,7 +20,7 @@ import type { InboundAuth } from '../../security/inbound-auth.js';
 import { registerSecurityHooks } from './security-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { RestFastPath } from './fast-path.js';
-import { registerLedgerRoute } from './ledger-route.js';
+import { LEDGER_DOCUMENTATION, registerLedgerRoute } from './ledger-route.js';
 import { MethodIndex } from './method-index.js';
 import { registerOpenApi } from './openapi.js';
 import { errorHandler, frameworkErrorHandler, sendProblem } from '../http-problem.js';
@@ -148,8 +148,15 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   registerSecurityHooks(app, { auth: options.auth, corsOrigins: options.corsOrigins ?? [] });
   if (options.protection !== undefined) registerProtection(app, options.protection);
   if (options.metrics !== undefined) registerMetrics(app, options.metrics);
-  registerOpenApi(app, adapter, options.info, { authenticated: options.auth.enabled, ledger: options.ledger !== undefined });
-  // Routes go in a plugin registered after the protection, metrics and swagger plugins, so their onRoute hooks see every route.
+  const ledgerOn = options.ledger !== undefined;
+  registerOpenApi(
+    app,
+    adapter.routes,
+    options.info,
+    { authenticated: options.auth.enabled, ledger: ledgerOn, rateLimited: (options.protection?.rateLimit ?? 0) > 0 },
+    ledgerOn ? LEDGER_DOCUMENTATION : undefined,
+  );
+  // Routes go in a plugin registered after the protection and metrics plugins, so their onRoute hooks see every route.
   void app.register(async function gatewayRoutes(instance: FastifyInstance) {
     registerHealth(instance);
     if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
