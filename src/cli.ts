@@ -35,8 +35,11 @@ Options for serve (flag > environment variable > capability file > default):
   --mcp-port <n>              MCP adapter port            ${ENV.mcpPort} (default: the capability's mcp port)
   --mcp-stateless             MCP without sessions (replicas behind a load balancer)
                                                           ${ENV.mcpStateless}=1
-  --mcp-allowed-origins <list> browser origins allowed to call /mcp (comma-separated; others get 403)
+  --mcp-allowed-origins <list> browser origins allowed to call /mcp (comma-separated; others get 403;
+                              a page on the MCP port's own localhost origin is always allowed)
                                                           ${ENV.mcpAllowedOrigins}
+  --mcp-allowed-hosts <list>  Host headers allowed on the MCP port besides localhost names (default: only
+                              those when bound to loopback; any when bound elsewhere) ${ENV.mcpAllowedHosts}
   --mcp-stdio                 serve the MCP tools over stdin/stdout only (logs to stderr, no ports)
   --base-uri [ns=]<url>       override an upstream baseUri (repeatable; no ns = every upstream)
                                                           ${ENV.baseUri} (comma-separated)
@@ -76,6 +79,7 @@ const SERVE_OPTIONS = {
   'mcp-port': { type: 'string' },
   'mcp-stateless': { type: 'boolean' },
   'mcp-allowed-origins': { type: 'string' },
+  'mcp-allowed-hosts': { type: 'string' },
   'mcp-stdio': { type: 'boolean' },
   'base-uri': { type: 'string', multiple: true },
   'upstream-timeout-ms': { type: 'string' },
@@ -203,6 +207,7 @@ async function runServe(args: string[]): Promise<number> {
     mcpPort: values['mcp-port'],
     mcpStateless: values['mcp-stateless'],
     mcpAllowedOrigins: values['mcp-allowed-origins'],
+    mcpAllowedHosts: values['mcp-allowed-hosts'],
     mcpStdio: values['mcp-stdio'],
     baseUri: values['base-uri'],
     upstreamTimeoutMs: values['upstream-timeout-ms'],

@@ -15,6 +15,8 @@ export interface GatewayConfig {
   readonly mcpStateless: boolean;
   /** Browser origins allowed to call the MCP endpoint; any other `Origin` gets 403. */
   readonly mcpAllowedOrigins: readonly string[];
+  /** Host header values allowed on the MCP port besides loopback names (DNS-rebinding protection); undefined: the default policy. */
+  readonly mcpAllowedHosts?: readonly string[] | undefined;
   /** Serve the MCP tools over stdin/stdout (desktop agents) instead of HTTP; logs go to stderr. */
   readonly mcpStdio: boolean;
   /** Base URI overrides by consumes namespace; `*` applies to all. */
@@ -90,6 +92,7 @@ export const ENV = {
   mcpPort: 'GATEWAY_MCP_PORT',
   mcpStateless: 'GATEWAY_MCP_STATELESS',
   mcpAllowedOrigins: 'GATEWAY_MCP_ALLOWED_ORIGINS',
+  mcpAllowedHosts: 'GATEWAY_MCP_ALLOWED_HOSTS',
   baseUri: 'GATEWAY_BASE_URI',
   upstreamTimeoutMs: 'GATEWAY_UPSTREAM_TIMEOUT_MS',
   bodyLimitBytes: 'GATEWAY_BODY_LIMIT_BYTES',
@@ -125,6 +128,7 @@ export interface FlagValues {
   readonly mcpPort?: string | undefined;
   readonly mcpStateless?: boolean | undefined;
   readonly mcpAllowedOrigins?: string | undefined;
+  readonly mcpAllowedHosts?: string | undefined;
   readonly mcpStdio?: boolean | undefined;
   readonly baseUri?: readonly string[] | undefined;
   readonly upstreamTimeoutMs?: string | undefined;
@@ -162,6 +166,12 @@ function flag(name: string, raw: string | undefined): boolean | undefined {
   if (raw === '1' || raw === 'true') return true;
   if (raw === '0' || raw === 'false') return false;
   throw new ConfigError(`${name} must be 1/true or 0/false, got "${raw}"`);
+}
+
+/** parseHosts reads a comma-separated Host allow-list (`name` or `name:port`); unset stays undefined. */
+export function parseHosts(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
 }
 
 /** parseOrigins reads a comma-separated origin list; a trailing slash is dropped as browsers never send one. */
@@ -206,6 +216,7 @@ export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, st
     mcpPort: integer('mcp port', pick(flags.mcpPort, ENV.mcpPort), 0, 65535),
     mcpStateless: flags.mcpStateless === true || (flag(ENV.mcpStateless, env[ENV.mcpStateless]) ?? false),
     mcpAllowedOrigins: parseOrigins(pick(flags.mcpAllowedOrigins, ENV.mcpAllowedOrigins)),
+    mcpAllowedHosts: parseHosts(pick(flags.mcpAllowedHosts, ENV.mcpAllowedHosts)),
     mcpStdio: flags.mcpStdio === true,
     baseUris: parseBaseUris(baseUriEntries),
     upstreamTimeoutMs: integer('upstream timeout', pick(flags.upstreamTimeoutMs, ENV.upstreamTimeoutMs), 1, 3_600_000) ?? DEFAULTS.upstreamTimeoutMs,

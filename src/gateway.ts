@@ -191,6 +191,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         port: config.mcpPort ?? mcpAdapter.port,
         stateless: config.mcpStateless,
         allowedOrigins: config.mcpAllowedOrigins,
+        allowedHosts: config.mcpAllowedHosts,
         authenticate: mcpAuth === undefined ? undefined : (request) => authenticatedCaller(mcpAuth, request.headers),
         bodyLimitBytes: config.bodyLimitBytes,
         keepAliveTimeoutMs: 72_000,

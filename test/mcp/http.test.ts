@@ -72,12 +72,15 @@ t.test('listTools: 6 tools with annotations and JSON Schemas, no credential para
     ['update-member-role', false, false, true],
   ];
   for (const [name, readOnly, destructive, idempotent] of expected) {
-    t.same(byName.get(name)?.annotations, { readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: idempotent, openWorldHint: true }, `${name} annotations`);
+    const tool = byName.get(name);
+    t.same(tool?.annotations, { title: tool?.title, readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: idempotent, openWorldHint: true }, `${name} annotations`);
+    t.match(tool?.title, /^\S.{2,}/, `${name}: a title`);
   }
   for (const tool of tools) {
     t.notOk(/authorization/i.test(JSON.stringify(tool.inputSchema)), `${tool.name}: no Authorization input`);
     t.equal(tool.inputSchema.type, 'object');
     t.match(tool.outputSchema, { type: 'object' }, `${tool.name}: outputSchema`);
+    t.ok(JSON.stringify(tool.outputSchema).length > 60, `${tool.name}: outputSchema describes the output, not a bare object`);
     t.notOk(/✨/.test(tool.description ?? ''), `${tool.name}: decoration stripped`);
   }
   t.equal(byName.get('update-organization')?.description, 'Update organization');
@@ -90,7 +93,10 @@ t.test('listTools: 6 tools with annotations and JSON Schemas, no credential para
   t.notOk(list?.required?.includes('ordering'), 'ordering optional');
   const update = byName.get('update-organization')?.inputSchema;
   t.match(update, { properties: { id: { type: 'integer' }, body: { type: 'object' } }, required: ['id'] });
-  t.notOk(update?.required?.includes('body'), 'body optional, as declared');
+  t.ok(update?.required?.includes('body'), 'body required: Label Studio refuses a PATCH without one');
+  t.match(byName.get('update-member-role')?.inputSchema, { required: ['id', 'body'], properties: { body: { required: ['user_id'] } } }, 'user_id required, as Label Studio requires it');
+  t.match(byName.get('list-your-organizations')?.outputSchema, { type: 'object', required: ['result'], properties: { result: { anyOf: [{ type: 'array', items: { properties: { id: { type: 'integer' } } } }] } } });
+  t.match(byName.get('update-member-role')?.outputSchema, { type: 'object', properties: { concurrency: { type: ['string', 'null'] } } }, 'the response schema through the mapping');
   t.same(byName.get('reset-organization-token')?.inputSchema.properties, {}, 'reset takes no arguments');
 });
 

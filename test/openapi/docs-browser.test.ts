@@ -49,11 +49,13 @@ if (!existsSync(CHROMIUM)) {
     t.same(operations.sort(), [
       'GET /v1/api/organizations',
       'GET /v1/api/organizations/{id}',
+      'HEAD /v1/api/organizations',
+      'HEAD /v1/api/organizations/{id}',
       'PATCH /v1/api/organizations/{id}',
       'PATCH /v1/api/organizations/{id}/memberships',
       'PATCH /v1/api/organizations/{id}/set-default-role',
       'POST /v1/api/invite/reset-token',
-    ], 'all 6 operations, nothing else');
+    ], 'all 6 operations and the HEAD twins of the GET ones, nothing else');
 
     env.sim.clear();
     const block = page.locator('.opblock-get', { has: page.locator('.opblock-summary-path[data-path="/v1/api/organizations/{id}"]') });

@@ -86,7 +86,8 @@ t.test('with keys the OpenAPI document declares the gateway key, never the upstr
   t.same(doc.security, [{ gatewayBearer: [] }, { gatewayApiKey: [] }]);
   t.notMatch(served.text, /Token |LABEL_STUDIO_API_KEY/, 'the upstream credential is not described');
 
-  const printed = await runCli(['openapi', 'capability.yaml'], { GATEWAY_API_KEYS: API_KEYS, GATEWAY_LEDGER: 'off' });
+  // The same settings, port included (the document names the served port), print the same document.
+  const printed = await runCli(['openapi', 'capability.yaml', '--rest-port', new URL(setup.gw.url).port], { GATEWAY_API_KEYS: API_KEYS, GATEWAY_LEDGER: 'off' });
   t.equal(printed.code, 0);
   t.equal(printed.stdout, served.text, 'byte for byte the served document');
   const unauthenticated = await runCli(['openapi', 'capability.yaml'], { GATEWAY_LEDGER: 'off' });

@@ -6,15 +6,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../core/errors.js';
 import { registerHealth } from '../../ops/health.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { errorHandler, sendProblem } from '../http-problem.js';
 import { createMcpAccessHook, type Authenticate } from './access.js';
+import { MCP_METHODS } from './cors.js';
+import { MCP_PATH, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './protected-resource.js';
 import type { McpServers } from './server.js';
+import { StatelessCalls } from './stateless-calls.js';
 
 /** Sessions idle longer than this are closed (clients that never send DELETE). */
 export const SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
@@ -27,6 +30,10 @@ export interface McpHttpOptions {
   readonly logger: Logger;
   readonly stateless: boolean;
   readonly allowedOrigins: readonly string[];
+  /** Host header values allowed besides loopback names on the served port (see AccessPolicy). */
+  readonly allowedHosts?: readonly string[] | undefined;
+  /** The address the server listens on. */
+  readonly listenHost: string;
   readonly bodyLimitBytes: number;
   readonly keepAliveTimeoutMs: number;
   /** Inbound authentication of MCP clients, when enabled. */
@@ -36,6 +43,8 @@ export interface McpHttpOptions {
 interface Session {
   readonly transport: StreamableHTTPServerTransport;
   lastSeenMs: number;
+  /** Open HTTP exchanges (the GET stream, POST streams): a session with one is in use, never idle. */
+  open: number;
 }
 
 /** JSON-RPC error bodies for transport-level refusals, as the SDK's own transport writes them. */
@@ -43,11 +52,38 @@ function sendJsonRpcError(reply: FastifyReply, status: number, code: number, mes
   return reply.code(status).type('application/json').send({ jsonrpc: '2.0', error: { code, message }, id: null });
 }
 
+/**
+ * JSON-RPC has its own answers for what fastify rejects before a handler runs: a body that is not
+ * JSON is a Parse error (-32700), any other unreadable request an Invalid Request (-32600).
+ */
+function mcpErrorHandler(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (request.routeOptions.url !== MCP_PATH || err instanceof GatewayError) return errorHandler.call(this, err, request, reply);
+  const code = err.code ?? '';
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
+    return sendJsonRpcError(reply, 400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${err.message})`);
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_EMPTY_TYPE' || code === 'FST_ERR_CTP_INVALID_TYPE') {
+    return sendJsonRpcError(reply, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendJsonRpcError(reply, 413, ErrorCode.InvalidRequest, 'Request body too large');
+  return errorHandler.call(this, err, request, reply);
+}
+
+function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('allow', MCP_METHODS);
+  return sendJsonRpcError(reply, 405, ErrorCode.ConnectionClosed, `Method not allowed: the MCP endpoint serves ${MCP_METHODS}`);
+}
+
+function answerOptions(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.code(204).header('allow', `${MCP_METHODS}, OPTIONS`).send();
+}
+
 /** McpHttpServer is the fastify app plus its session table. */
 export class McpHttpServer {
   readonly app: FastifyInstance;
   private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout | undefined;
+  private readonly statelessCalls = new StatelessCalls();
 
   constructor(
     private readonly servers: McpServers,
@@ -66,13 +102,23 @@ export class McpHttpServer {
     });
     this.app.decorateRequest('errorCode', '');
     this.app.removeContentTypeParser('text/plain');
-    this.app.setErrorHandler(errorHandler);
+    this.app.setErrorHandler(mcpErrorHandler);
     this.app.setNotFoundHandler((request, reply) => sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}; the MCP endpoint is /mcp`)));
     registerHealth(this.app);
-    const onRequest = createMcpAccessHook({ allowedOrigins: options.allowedOrigins, authenticate: options.authenticate });
-    this.app.post('/mcp', { onRequest }, (request, reply) => this.handlePost(request, reply));
-    this.app.get('/mcp', { onRequest }, (request, reply) => this.handleSessionRequest(request, reply));
-    this.app.delete('/mcp', { onRequest }, (request, reply) => this.handleSessionRequest(request, reply));
+    const access = { allowedOrigins: options.allowedOrigins, allowedHosts: options.allowedHosts, listenHost: options.listenHost };
+    const onRequest = createMcpAccessHook({ ...access, authenticate: options.authenticate });
+    this.app.post(MCP_PATH, { onRequest }, (request, reply) => this.handlePost(request, reply));
+    this.app.get(MCP_PATH, { onRequest }, (request, reply) => this.handleSessionRequest(request, reply));
+    this.app.delete(MCP_PATH, { onRequest }, (request, reply) => this.handleSessionRequest(request, reply));
+    this.app.options(MCP_PATH, { onRequest }, answerOptions);
+    this.app.route({ method: ['PUT', 'PATCH'], url: MCP_PATH, onRequest, handler: methodNotAllowed });
+    if (options.authenticate !== undefined) {
+      // Discovery is public (a client reads it before it has a key); Host and Origin are still checked.
+      const discovery = { onRequest: createMcpAccessHook(access) };
+      const serveMetadata = (request: FastifyRequest, reply: FastifyReply) => reply.header('cache-control', 'max-age=300').send(protectedResourceMetadata(request));
+      this.app.get(PROTECTED_RESOURCE_PATH, discovery, serveMetadata);
+      this.app.get(PROTECTED_RESOURCE_PATH + MCP_PATH, discovery, serveMetadata);
+    }
     if (!options.stateless) {
       this.sweeper = setInterval(() => this.closeIdleSessions(), SWEEP_INTERVAL_MS);
       this.sweeper.unref();
@@ -92,6 +138,7 @@ export class McpHttpServer {
       const session = this.sessions.get(sessionId);
       if (session === undefined) return sendJsonRpcError(reply, 404, -32001, 'Session not found');
       session.lastSeenMs = Date.now();
+      this.trackOpen(session, reply);
       transport = session.transport;
     } else if (isInitializeRequest(request.body)) {
       if (this.sessions.size >= MAX_SESSIONS) return sendProblem(reply, new GatewayError('NGW_ERR_UNAVAILABLE', `too many MCP sessions (${MAX_SESSIONS})`, { headers: { 'retry-after': '60' } }));
@@ -110,7 +157,7 @@ export class McpHttpServer {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, lastSeenMs: Date.now() });
+        this.sessions.set(id, { transport, lastSeenMs: Date.now(), open: 0 });
       },
     });
     transport.onclose = () => {
@@ -120,16 +167,29 @@ export class McpHttpServer {
     return transport;
   }
 
-  private async handleStateless(request: FastifyRequest, reply: FastifyReply): Promise<undefined> {
-    const mcp = this.servers.create();
+  private async handleStateless(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    // Without sessions a cancellation arrives in its own POST: it is delivered to the server running the call.
+    if (this.statelessCalls.deliverCancellation(request.body, request.raw)) return reply.code(202).send();
+    const mcp = this.servers.create({ stateless: true });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const untrack = this.statelessCalls.track(request.body, request.raw, transport);
     reply.raw.on('close', () => {
+      untrack();
       void mcp.close();
     });
     await mcp.connect(transport);
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
     return undefined;
+  }
+
+  /** trackOpen counts an exchange as open until its response closes, and the session as seen when it ends. */
+  private trackOpen(session: Session, reply: FastifyReply): void {
+    session.open++;
+    reply.raw.once('close', () => {
+      session.open--;
+      session.lastSeenMs = Date.now();
+    });
   }
 
   private async handleSessionRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
@@ -142,6 +202,7 @@ export class McpHttpServer {
     const session = this.sessions.get(sessionId);
     if (session === undefined) return sendJsonRpcError(reply, 404, -32001, 'Session not found');
     session.lastSeenMs = Date.now();
+    this.trackOpen(session, reply);
     reply.hijack();
     await session.transport.handleRequest(request.raw, reply.raw);
     return undefined;
@@ -150,7 +211,8 @@ export class McpHttpServer {
   private closeIdleSessions(): void {
     const cutoff = Date.now() - SESSION_IDLE_TIMEOUT_MS;
     for (const [id, session] of this.sessions) {
-      if (session.lastSeenMs >= cutoff) continue;
+      // A client holding its GET stream open is connected, however long it stays quiet.
+      if (session.open > 0 || session.lastSeenMs >= cutoff) continue;
       this.sessions.delete(id);
       void session.transport.close();
     }

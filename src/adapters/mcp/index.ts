@@ -14,7 +14,7 @@ export { cleanDescription, compileToolTable, type McpToolTable } from './tool-ta
 export type { Authenticate } from './access.js';
 
 /** McpAdapterOptions choose the transport, where to listen, and the HTTP limits. */
-export interface McpAdapterOptions extends Omit<McpHttpOptions, 'logger'> {
+export interface McpAdapterOptions extends Omit<McpHttpOptions, 'logger' | 'listenHost'> {
   readonly transport: 'http' | 'stdio';
   readonly host: string;
   readonly port: number;
@@ -62,7 +62,7 @@ export async function startMcpAdapter(adapter: CompiledMcpAdapter, deps: McpCall
     const stdio = await serveMcpStdio(servers);
     return adapterOf(servers, { transport: 'stdio', app: undefined, url: undefined, ended: stdio.ended, close: () => stdio.close() });
   }
-  const http = new McpHttpServer(servers, { ...options, logger: deps.logger });
+  const http = new McpHttpServer(servers, { ...options, listenHost: options.host, logger: deps.logger });
   await http.app.listen({ host: options.host, port: options.port });
   const address = http.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

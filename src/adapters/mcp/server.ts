@@ -7,7 +7,8 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import * as z from 'zod/v4';
 import type { CompiledMcpAdapter } from '../../capability/compiled.js';
 import type { Caller } from '../../core/operation.js';
 import { problemToolResult, type BuiltinTool } from '../../core/tool.js';
@@ -15,6 +16,38 @@ import { requestIdFrom } from '../../ops/request-id.js';
 import { VERSION } from '../../version.js';
 import { callTool, type McpCallDeps } from './call-tool.js';
 import { compileToolTable, type McpToolTable } from './tool-table.js';
+
+/**
+ * RpcError is a JSON-RPC error to answer as is. The SDK's McpError prefixes its message with
+ * "MCP error <code>: ", which the protocol layer sends and the client's McpError prefixes again.
+ */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+/**
+ * tools/call with its params unchecked, so bad params become a -32602 with a readable message
+ * instead of the SDK's -32603 carrying a serialized zod error.
+ */
+const LooseCallToolRequestSchema = CallToolRequestSchema.extend({ params: z.unknown() });
+const CallToolParamsSchema = CallToolRequestSchema.shape.params;
+
+function invalidParams(error: z.ZodError): RpcError {
+  const issues = error.issues.map((issue) => `${['params', ...issue.path.map(String)].join('.')}: ${issue.message}`);
+  return new RpcError(ErrorCode.InvalidParams, `Invalid params for tools/call: ${issues.join('; ')}`);
+}
+
+/** CreateOptions describe the connection a server is made for. */
+export interface CreateOptions {
+  /** A stateless HTTP request: nothing can be sent to the client later, so no list-changed notifications. */
+  readonly stateless?: boolean;
+}
 
 /** callerOf reads the caller an HTTP access check attached to the request (`req.auth`). */
 function callerOf(auth: AuthInfo | undefined): Caller | undefined {
@@ -25,6 +58,8 @@ function callerOf(auth: AuthInfo | undefined): Caller | undefined {
 export class McpServers {
   private table: McpToolTable;
   private readonly live = new Set<McpServer>();
+  /** Servers whose client can receive notifications (sessions and stdio). */
+  private readonly notifiable = new Set<McpServer>();
 
   constructor(
     adapter: CompiledMcpAdapter,
@@ -50,30 +85,38 @@ export class McpServers {
   }
 
   /** create builds a server for one connection; it forgets itself when its transport closes. */
-  create(): McpServer {
+  create(options: CreateOptions = {}): McpServer {
     const adapter = this.table.adapter;
+    const stateless = options.stateless === true;
     const mcp = new McpServer(
       { name: adapter.namespace, version: VERSION },
-      { capabilities: { tools: { listChanged: true } }, ...(adapter.description === undefined ? {} : { instructions: adapter.description }) },
+      { capabilities: { tools: stateless ? {} : { listChanged: true } }, ...(adapter.description === undefined ? {} : { instructions: adapter.description }) },
     );
     const server = mcp.server;
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...this.table.list, ...this.builtins().map((b) => b.definition as Tool)] }));
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    server.setRequestHandler(LooseCallToolRequestSchema, (request, extra) => {
+      const parsed = CallToolParamsSchema.safeParse(request.params);
+      if (!parsed.success) throw invalidParams(parsed.error);
+      const params = parsed.data;
       const headers = extra.requestInfo?.headers;
       const ctx = { requestId: requestIdFrom(headers?.['x-request-id']), signal: extra.signal, headers, caller: callerOf(extra.authInfo) };
-      const entry = this.table.byName.get(request.params.name);
-      if (entry !== undefined) return callTool(entry, request.params.arguments, ctx, this.deps);
-      const builtin = this.builtins().find((b) => b.definition.name === request.params.name);
+      const entry = this.table.byName.get(params.name);
+      if (entry !== undefined) return callTool(entry, params.arguments, ctx, this.deps);
+      const builtin = this.builtins().find((b) => b.definition.name === params.name);
       if (builtin !== undefined) {
         // The gateway's own tools only read (the ledger): they need the `read` scope when inbound keys are on.
         const denied = this.deps.auth?.authorizeScope(ctx.caller, 'read');
         // Built-in tools declare no output schema, so the problem travels as structured content too.
-        return denied === undefined ? builtin.call(request.params.arguments, ctx) : problemToolResult(denied, ctx.requestId, true);
+        return denied === undefined ? builtin.call(params.arguments, ctx) : problemToolResult(denied, ctx.requestId, true);
       }
-      throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}"`);
+      throw new RpcError(ErrorCode.InvalidParams, `unknown tool "${params.name}"`);
     });
     this.live.add(mcp);
-    server.onclose = () => this.live.delete(mcp);
+    if (!stateless) this.notifiable.add(mcp);
+    server.onclose = () => {
+      this.live.delete(mcp);
+      this.notifiable.delete(mcp);
+    };
     return mcp;
   }
 
@@ -85,7 +128,7 @@ export class McpServers {
 
   /** notifyToolsChanged sends `notifications/tools/list_changed` to every connected client. */
   notifyToolsChanged(): void {
-    for (const mcp of this.live) mcp.sendToolListChanged();
+    for (const mcp of this.notifiable) mcp.sendToolListChanged();
   }
 
   /** closeAll closes every connected server (and so its transport). */

@@ -6,9 +6,10 @@
 import type { ValidateFunction } from 'ajv';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpAdapter, CompiledMcpTool } from '../../capability/compiled.js';
-import type { OutputParameterModel } from '../../capability/model.js';
+import type { JsonSchema } from '../../capability/model.js';
 import { objectSchemaOf, type ObjectSchema } from '../input-schema.js';
 import { compileJsonValidator } from '../../core/json-validation.js';
+import { outputSchema } from '../output-schema.js';
 
 /**
  * How a tool's output becomes `structuredContent`, which MCP requires to be an object:
@@ -50,20 +51,54 @@ function inputSchemaOf(tool: CompiledMcpTool): ObjectSchema {
   return { ...schema, additionalProperties: false };
 }
 
-function outputShapeOf(params: readonly OutputParameterModel[]): { wrap: OutputWrap; schema: Tool['outputSchema'] } {
-  if (params.length > 1) {
-    const properties: Record<string, object> = {};
-    for (const p of params) if (p.name !== undefined) properties[p.name] = {};
-    return { wrap: 'never', schema: { type: 'object', properties } };
-  }
-  const type = params[0]?.type ?? 'object';
-  if (type === 'object') return { wrap: 'non-object', schema: { type: 'object' } };
-  return { wrap: 'always', schema: { type: 'object', properties: { result: { type: [type, 'null'] } }, required: ['result'] } };
+/**
+ * outputShapeOf derives the tool's outputSchema from the documented output (the `schema:` extension
+ * through the mapping, as the OpenAPI document does). MCP requires an object: a known object schema is
+ * used as is; anything else (an array, a leaf value, an unknown shape) is wrapped as `{result}`, and
+ * the wrapper admits a problem object too, which an `isError` result carries as structured content.
+ */
+function outputShapeOf(tool: CompiledMcpTool): { wrap: OutputWrap; schema: Tool['outputSchema'] } {
+  const schema = outputSchema(tool);
+  if (tool.outputParameters.length > 1) return { wrap: 'never', schema: schema as Tool['outputSchema'] };
+  if (schema['type'] === 'object') return { wrap: 'non-object', schema: schema as Tool['outputSchema'] };
+  // A mapped value may be absent (a singular JSONPath query that matches nothing yields null).
+  const result: JsonSchema = Object.keys(schema).length === 0 ? {} : { anyOf: [schema, { type: 'null' }] };
+  return {
+    wrap: 'always',
+    schema: { type: 'object', properties: { result }, anyOf: [{ required: ['result'] }, { required: PROBLEM_MEMBERS, description: 'An isError result: the problem.' }] },
+  };
+}
+
+/** The members every problem has (RFC 9457 plus the gateway's code), as core/problem.ts renders them. */
+const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'instance', 'code'];
+const SAMPLE_PROBLEM = {
+  type: 'urn:naftiko-gateway:problem:validation',
+  title: 'Invalid request',
+  status: 400,
+  detail: 'arguments.id must be >= 1',
+  instance: '6f1c2a9e-3b7d-4c1e-9a51-2d0c8f4e7b10',
+  code: 'NGW_ERR_VALIDATION',
+  errors: [{ field: 'arguments.id', message: 'must be >= 1' }],
+};
+
+/** problemFits checks, once, that a problem satisfies the output schema (the SDK client validates error results too). */
+function problemFits(schema: Tool['outputSchema']): boolean {
+  return schema === undefined || compileJsonValidator(schema as JsonSchema)(SAMPLE_PROBLEM);
+}
+
+/** titleOf is the declared title, else the description's first sentence, else the name in words. */
+function titleOf(tool: CompiledMcpTool): string {
+  const declared = cleanDescription(tool.title);
+  if (declared !== undefined) return declared;
+  const sentence = cleanDescription(tool.description)?.split(/(?<=\.)\s/)[0]?.replace(/\.$/, '');
+  if (sentence !== undefined && sentence.length <= 60) return sentence;
+  const words = tool.name.replace(/[-_]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function compileEntry(tool: CompiledMcpTool): McpToolEntry {
   const inputSchema = inputSchemaOf(tool);
-  const output = outputShapeOf(tool.outputParameters);
+  const output = outputShapeOf(tool);
   const definition: Tool = {
     name: tool.name,
     inputSchema: inputSchema as Tool['inputSchema'],
@@ -77,12 +112,10 @@ function compileEntry(tool: CompiledMcpTool): McpToolEntry {
   };
   const description = cleanDescription(tool.description);
   if (description !== undefined) definition.description = description;
-  const title = cleanDescription(tool.title);
-  if (title !== undefined) {
-    definition.title = title;
-    (definition.annotations as { title?: string }).title = title;
-  }
-  return { tool, definition, validate: compileJsonValidator(inputSchema), wrap: output.wrap, problemFitsOutput: output.wrap !== 'always' };
+  const title = titleOf(tool);
+  definition.title = title;
+  (definition.annotations as { title?: string }).title = title;
+  return { tool, definition, validate: compileJsonValidator(inputSchema), wrap: output.wrap, problemFitsOutput: problemFits(output.schema) };
 }
 
 /** compileToolTable builds every tool's definition and validator (once per capability load). */

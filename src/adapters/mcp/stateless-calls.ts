@@ -1,0 +1,58 @@
+/**
+ * Cancellation without sessions. A stateless server makes a protocol server
+ * per POST, so the `notifications/cancelled` a client sends later arrives in
+ * another POST, at a server that never saw the call. In-flight calls are kept
+ * here by caller and JSON-RPC id, and the notification is handed to the
+ * transport running the call, whose protocol server aborts the call's signal
+ * (and with it the upstream request).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+type Message = { method?: unknown; id?: unknown; params?: { requestId?: unknown } };
+
+function noop(): void {
+  // Nothing was tracked.
+}
+
+/**
+ * Calls are told apart by caller (the key id when inbound keys are on) and request id. Clients number
+ * their requests from 0, so two anonymous clients may share an id: an ambiguous cancellation is dropped
+ * rather than risk stopping another client's call.
+ */
+function keyOf(raw: IncomingMessage, id: unknown): string {
+  return `${(raw as IncomingMessage & { auth?: AuthInfo }).auth?.clientId ?? ''}\u0000${typeof id === 'string' || typeof id === 'number' ? String(id) : ''}`;
+}
+
+/** StatelessCalls tracks in-flight stateless requests. */
+export class StatelessCalls {
+  private readonly inFlight = new Map<string, Set<StreamableHTTPServerTransport>>();
+
+  /** track records a request body's call; the returned function forgets it (on response close). */
+  track(body: unknown, raw: IncomingMessage, transport: StreamableHTTPServerTransport): () => void {
+    const message = body as Message | undefined;
+    if (typeof message !== 'object' || message === null || Array.isArray(message) || typeof message.method !== 'string' || message.id === undefined) return noop;
+    const key = keyOf(raw, message.id);
+    let set = this.inFlight.get(key);
+    if (set === undefined) {
+      set = new Set();
+      this.inFlight.set(key, set);
+    }
+    set.add(transport);
+    return () => {
+      set.delete(transport);
+      if (set.size === 0 && this.inFlight.get(key) === set) this.inFlight.delete(key);
+    };
+  }
+
+  /** deliverCancellation handles a `notifications/cancelled` body (returns true); anything else returns false. */
+  deliverCancellation(body: unknown, raw: IncomingMessage): boolean {
+    const message = body as Message | undefined;
+    if (typeof message !== 'object' || message === null || Array.isArray(message) || message.method !== 'notifications/cancelled' || message.id !== undefined) return false;
+    const running = this.inFlight.get(keyOf(raw, message.params?.requestId));
+    if (running?.size === 1) for (const transport of running) transport.onmessage?.(message as JSONRPCMessage);
+    return true;
+  }
+}
