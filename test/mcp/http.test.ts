@@ -95,7 +95,11 @@ t.test('listTools: 6 tools with annotations and JSON Schemas, no credential para
   t.match(update, { properties: { id: { type: 'integer' }, body: { type: 'object' } }, required: ['id'] });
   t.ok(update?.required?.includes('body'), 'body required: Label Studio refuses a PATCH without one');
   t.match(byName.get('update-member-role')?.inputSchema, { required: ['id', 'body'], properties: { body: { required: ['user_id'] } } }, 'user_id required, as Label Studio requires it');
-  t.match(byName.get('list-your-organizations')?.outputSchema, { type: 'object', required: ['result'], properties: { result: { anyOf: [{ type: 'array', items: { properties: { id: { type: 'integer' } } } }] } } });
+  t.match(byName.get('list-your-organizations')?.outputSchema, {
+    type: 'object',
+    properties: { result: { anyOf: [{ type: 'array', items: { properties: { id: { type: 'integer' } } } }] } },
+    anyOf: [{ required: ['result'] }, { required: ['type', 'title', 'status', 'detail', 'instance', 'code'] }],
+  }, 'the array schema, wrapped as {result}; or a problem');
   t.match(byName.get('update-member-role')?.outputSchema, { type: 'object', properties: { concurrency: { type: ['string', 'null'] } } }, 'the response schema through the mapping');
   t.same(byName.get('reset-organization-token')?.inputSchema.properties, {}, 'reset takes no arguments');
 });
