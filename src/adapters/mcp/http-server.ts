@@ -38,6 +38,10 @@ export interface McpHttpOptions {
   readonly keepAliveTimeoutMs: number;
   /** Inbound authentication of MCP clients, when enabled. */
   readonly authenticate?: Authenticate | undefined;
+  /** Overrides SESSION_IDLE_TIMEOUT_MS (tests). */
+  readonly sessionIdleTimeoutMs?: number | undefined;
+  /** Overrides how often idle sessions are looked for (tests). */
+  readonly sweepIntervalMs?: number | undefined;
 }
 
 interface Session {
@@ -120,7 +124,7 @@ export class McpHttpServer {
       this.app.get(PROTECTED_RESOURCE_PATH + MCP_PATH, discovery, serveMetadata);
     }
     if (!options.stateless) {
-      this.sweeper = setInterval(() => this.closeIdleSessions(), SWEEP_INTERVAL_MS);
+      this.sweeper = setInterval(() => this.closeIdleSessions(), options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
       this.sweeper.unref();
     }
   }
@@ -209,7 +213,7 @@ export class McpHttpServer {
   }
 
   private closeIdleSessions(): void {
-    const cutoff = Date.now() - SESSION_IDLE_TIMEOUT_MS;
+    const cutoff = Date.now() - (this.options.sessionIdleTimeoutMs ?? SESSION_IDLE_TIMEOUT_MS);
     for (const [id, session] of this.sessions) {
       // A client holding its GET stream open is connected, however long it stays quiet.
       if (session.open > 0 || session.lastSeenMs >= cutoff) continue;

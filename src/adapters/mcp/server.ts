@@ -3,9 +3,11 @@
  * connection (a session, a stateless request, or stdio), so they are made
  * per connection from a tool table compiled once. Tools are served through
  * the low-level request handlers so the capability's JSON Schemas are sent
- * as they are (McpServer.registerTool only takes zod shapes).
+ * as they are (McpServer.registerTool only takes zod shapes, and McpServer
+ * always advertises listChanged).
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod/v4';
@@ -36,6 +38,17 @@ export class RpcError extends Error {
  * instead of the SDK's -32603 carrying a serialized zod error.
  */
 const LooseCallToolRequestSchema = CallToolRequestSchema.extend({ params: z.unknown() });
+type LooseCallToolRequest = z.infer<typeof LooseCallToolRequestSchema>;
+type CallToolHandler = Parameters<Server['setRequestHandler']>[1];
+
+/**
+ * Server.setRequestHandler wraps tools/call in its own zod check, which answers bad params with a
+ * serialized zod error behind "MCP error -32602:"; Protocol's registration is the same minus that
+ * wrap, and the handler checks the params itself.
+ */
+function setCallToolHandler(server: Server, handler: (request: LooseCallToolRequest, extra: Parameters<CallToolHandler>[1]) => unknown): void {
+  (Protocol.prototype.setRequestHandler as (this: Server, schema: typeof LooseCallToolRequestSchema, handler: unknown) => void).call(server, LooseCallToolRequestSchema, handler);
+}
 const CallToolParamsSchema = CallToolRequestSchema.shape.params;
 
 function invalidParams(error: z.ZodError): RpcError {
@@ -57,9 +70,9 @@ function callerOf(auth: AuthInfo | undefined): Caller | undefined {
 /** McpServers makes protocol servers and tracks the connected ones for list-changed notifications. */
 export class McpServers {
   private table: McpToolTable;
-  private readonly live = new Set<McpServer>();
+  private readonly live = new Set<Server>();
   /** Servers whose client can receive notifications (sessions and stdio). */
-  private readonly notifiable = new Set<McpServer>();
+  private readonly notifiable = new Set<Server>();
 
   constructor(
     adapter: CompiledMcpAdapter,
@@ -85,16 +98,15 @@ export class McpServers {
   }
 
   /** create builds a server for one connection; it forgets itself when its transport closes. */
-  create(options: CreateOptions = {}): McpServer {
+  create(options: CreateOptions = {}): Server {
     const adapter = this.table.adapter;
     const stateless = options.stateless === true;
-    const mcp = new McpServer(
+    const server = new Server(
       { name: adapter.namespace, version: VERSION },
       { capabilities: { tools: stateless ? {} : { listChanged: true } }, ...(adapter.description === undefined ? {} : { instructions: adapter.description }) },
     );
-    const server = mcp.server;
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...this.table.list, ...this.builtins().map((b) => b.definition as Tool)] }));
-    server.setRequestHandler(LooseCallToolRequestSchema, (request, extra) => {
+    setCallToolHandler(server, (request, extra) => {
       const parsed = CallToolParamsSchema.safeParse(request.params);
       if (!parsed.success) throw invalidParams(parsed.error);
       const params = parsed.data;
@@ -111,13 +123,13 @@ export class McpServers {
       }
       throw new RpcError(ErrorCode.InvalidParams, `unknown tool "${params.name}"`);
     });
-    this.live.add(mcp);
-    if (!stateless) this.notifiable.add(mcp);
+    this.live.add(server);
+    if (!stateless) this.notifiable.add(server);
     server.onclose = () => {
-      this.live.delete(mcp);
-      this.notifiable.delete(mcp);
+      this.live.delete(server);
+      this.notifiable.delete(server);
     };
-    return mcp;
+    return server;
   }
 
   /** replaceTools swaps in a reloaded capability's tools and tells connected clients. */

@@ -52,7 +52,12 @@ export class StatelessCalls {
     const message = body as Message | undefined;
     if (typeof message !== 'object' || message === null || Array.isArray(message) || message.method !== 'notifications/cancelled' || message.id !== undefined) return false;
     const running = this.inFlight.get(keyOf(raw, message.params?.requestId));
-    if (running?.size === 1) for (const transport of running) transport.onmessage?.(message as JSONRPCMessage);
+    if (running?.size !== 1) return true;
+    for (const transport of running) {
+      transport.onmessage?.(message as JSONRPCMessage);
+      // A cancelled request gets no response (MCP cancellation), so its stream would stay open: end it.
+      void transport.close();
+    }
     return true;
   }
 }
