@@ -31,8 +31,24 @@ export async function callEveryRoute(baseUrl: string) {
   const updatedTitle: string | null | undefined = update.data?.title;
   const defaultRole: string | null | undefined = role.data?.default_role;
   const memberRole: string | undefined = member.data?.role;
+  // Label Studio answers null here; the generated type must say so.
+  const concurrency: string | null | undefined = member.data?.concurrency;
   const statuses = [reset, list, get, update, role, member].map((r) => r.response.status);
-  return { statuses, inviteToken, ids, title, updatedTitle, defaultRole, memberRole };
+  return { statuses, inviteToken, ids, title, updatedTitle, defaultRole, memberRole, concurrency };
+}
+
+/** Error answers come back as typed errors, never as exceptions. */
+export async function callFailingRoutes(baseUrl: string) {
+  const client = createClient<paths>({ baseUrl });
+  const missing = await client.GET('/v1/api/organizations/{id}', { params: { path: { id: 999 } } });
+  const invalid = await client.PATCH('/v1/api/organizations/{id}', { params: { path: { id: 1 } }, body: { title: '' } });
+  const noUser = await client.PATCH('/v1/api/organizations/{id}/memberships', { params: { path: { id: 1 } }, body: { user_id: 999_999, role: 'AN' } });
+  const head = await client.HEAD('/v1/api/organizations/{id}', { params: { path: { id: 1 } } });
+  return {
+    statuses: [missing, invalid, noUser, head].map((r) => r.response.status),
+    errors: [missing.error, invalid.error, noUser.error],
+    requestIds: [missing, invalid, noUser, head].map((r) => r.response.headers.get('x-request-id')),
+  };
 }
 
 export async function neverCalled(baseUrl: string) {
@@ -87,7 +103,8 @@ t.test('openapi-typescript + openapi-fetch: generated, type-checked, calls every
 
   env.sim.clear();
   const client = (await import(pathToFileURL(join(dir, 'client.ts')).href)) as {
-    callEveryRoute: (baseUrl: string) => Promise<{ statuses: number[]; inviteToken?: string; ids: number[]; title?: string; updatedTitle?: string; defaultRole?: string; memberRole?: string }>;
+    callEveryRoute: (baseUrl: string) => Promise<{ statuses: number[]; inviteToken?: string; ids: number[]; title?: string; updatedTitle?: string; defaultRole?: string; memberRole?: string; concurrency?: string | null }>;
+    callFailingRoutes: (baseUrl: string) => Promise<{ statuses: number[]; errors: unknown[]; requestIds: (string | null)[] }>;
   };
   const result = await client.callEveryRoute(env.url);
   t.same(result.statuses, [201, 200, 200, 200, 200, 200], 'every route succeeds');
@@ -97,6 +114,7 @@ t.test('openapi-typescript + openapi-fetch: generated, type-checked, calls every
   t.equal(result.updatedTitle, 'Generated client');
   t.equal(result.defaultRole, 'RE');
   t.equal(result.memberRole, 'MA');
+  t.equal(result.concurrency, null, 'concurrency: null reaches the client as null');
   t.same(env.sim.requests.map((r) => `${r.method} ${r.url}`), [
     'POST /api/invite/reset-token',
     'GET /api/organizations/?ordering=-id',
@@ -105,4 +123,16 @@ t.test('openapi-typescript + openapi-fetch: generated, type-checked, calls every
     'PATCH /api/organizations/1/set-default-role',
     'PATCH /api/organizations/1/memberships',
   ]);
+
+  const failing = await client.callFailingRoutes(env.url);
+  t.same(failing.statuses, [404, 400, 404, 200], 'upstream 404, gateway 400, upstream 404, HEAD 200: answered, not thrown');
+  t.match(failing.errors, [{ detail: String }, { code: 'NGW_ERR_VALIDATION', instance: String }, { detail: String }], 'error bodies parsed as the document types them');
+  t.ok(failing.requestIds.every((id) => typeof id === 'string' && id !== ''), 'every answer carries x-request-id');
+});
+
+t.test('openapi-typescript also generates from the 3.0.3 document', async (t) => {
+  const ast = await openapiTS(new URL(`${env.url}/openapi-3.0.json`));
+  const types = astToString(ast);
+  t.match(types, /concurrency\?: string \| null/, '3.0 nullable becomes | null');
+  t.match(types, /"\/v1\/api\/organizations\/\{id\}\/memberships"/);
 });
