@@ -113,8 +113,8 @@ if (!existsSync(CHROMIUM)) {
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     await page.goto(`${allowed.origin}/`);
-    await page.waitForFunction(() => typeof (window as unknown as { runMcp?: unknown }).runMcp === 'function');
-    const seen = await page.evaluate((url) => (window as unknown as { runMcp: (u: string) => Promise<Record<string, unknown>> }).runMcp(url), mcpUrl);
+    await page.waitForFunction(() => typeof (globalThis as unknown as { runMcp?: unknown }).runMcp === 'function');
+    const seen = await page.evaluate((url) => (globalThis as unknown as { runMcp: (u: string) => Promise<Record<string, unknown>> }).runMcp(url), mcpUrl);
     t.match(seen, { ok: true, title: 'Acme Labeling', sessionId: String }, `the browser client works: ${JSON.stringify(seen)}`);
     t.equal((seen['tools'] as string[] | undefined)?.length, 6, 'it lists the 6 tools');
     t.equal(sim.requests.filter((r) => r.url === '/api/organizations/1').length, 1, 'one upstream call');
@@ -122,8 +122,8 @@ if (!existsSync(CHROMIUM)) {
     const other = await context.newPage();
     other.setDefaultTimeout(30_000);
     await other.goto(`${foreign.origin}/`);
-    await other.waitForFunction(() => typeof (window as unknown as { runMcp?: unknown }).runMcp === 'function');
-    const refused = await other.evaluate((url) => (window as unknown as { runMcp: (u: string) => Promise<Record<string, unknown>> }).runMcp(url), mcpUrl);
+    await other.waitForFunction(() => typeof (globalThis as unknown as { runMcp?: unknown }).runMcp === 'function');
+    const refused = await other.evaluate((url) => (globalThis as unknown as { runMcp: (u: string) => Promise<Record<string, unknown>> }).runMcp(url), mcpUrl);
     t.match(refused, { ok: false }, `a page from a foreign origin cannot use the server: ${JSON.stringify(refused)}`);
   });
 }
