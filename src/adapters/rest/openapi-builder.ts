@@ -8,7 +8,7 @@ import type { CompiledRestRoute } from '../../capability/compiled.js';
 import type { InfoModel, JsonSchema } from '../../capability/model.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { outputSchema } from '../output-schema.js';
-import { ERROR_SPECS, errorResponse, HEADER_NAMES, HEADERS, headerRef, JSON_MEDIA, PROBLEM_MEDIA, schemaRef, SCHEMAS, SECURITY_SCHEMES, UPSTREAM_PAGES } from './openapi-components.js';
+import { errorResponse, HEADER_NAMES, HEADERS, headerRef, JSON_MEDIA, PROBLEM_MEDIA, schemaRef, SCHEMAS, SECURITY_SCHEMES, UPSTREAM_PAGES } from './openapi-components.js';
 import { exampleOf } from './openapi-examples.js';
 
 /** OPENAPI_VERSION is the version of the generated document. */
@@ -293,6 +293,3 @@ export function buildOpenApiDocument(routes: readonly CompiledRestRoute[], info:
     components,
   };
 }
-
-/** ERROR_STATUSES lists every error status documented somewhere, for tests and docs. */
-export const ERROR_STATUSES: readonly string[] = Object.keys(ERROR_SPECS);
