@@ -217,14 +217,15 @@ t.test('CORS: preflight and exposed MCP headers for allowed and same-origin page
 });
 
 t.test('sessions: an open GET stream keeps its session past the idle timeout; an idle one is closed', async (t) => {
-  const url = await start({ sessionIdleTimeoutMs: 300, sweepIntervalMs: 50 });
+  // Generous against a loaded machine: the SDK client opens its GET stream right after initializing.
+  const url = await start({ sessionIdleTimeoutMs: 1_000, sweepIntervalMs: 100 });
   const connected = new Client({ name: 'connected', version: '1' });
   const transport = new StreamableHTTPClientTransport(new URL('/mcp', url));
   await connected.connect(transport);
   t.teardown(() => connected.close());
   const idle = await openSession(url);
   // The SDK client opens its GET stream right after initialization; wait for it, then stay quiet.
-  await new Promise((r) => setTimeout(r, 1_000));
+  await new Promise((r) => setTimeout(r, 3_500));
   const quiet = await connected.listTools().then(
     (r) => r.tools.length,
     (err: Error) => err.message,
@@ -255,6 +256,47 @@ t.test('stateless: no listChanged advertised; notifications/cancelled reaches th
   t.ok(Date.now() - started < 10_000, 'long before the 30 s upstream timeout');
   const answer = await running;
   t.equal(answer.status, 200, 'the call\'s own stream ends');
+});
+
+t.test('stateless: the SDK client cancelling a call stops its upstream request', async (t) => {
+  const url = await start({ stateless: true });
+  const hang = sim.fault({ path: '/api/organizations/2', kind: 'hang' });
+  t.teardown(() => hang.remove());
+  sim.clear();
+  const client = new Client({ name: 'stateless-sdk', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', url)));
+  t.teardown(() => client.close());
+  const before = logs.length;
+  const controller = new AbortController();
+  const pending = client.callTool({ name: 'get-organization-settings', arguments: { id: 2 } }, undefined, { signal: controller.signal });
+  const deadline = Date.now() + 10_000;
+  while (sim.requests.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  t.equal(sim.requests.length, 1, 'the upstream call started');
+  const started = Date.now();
+  controller.abort('user cancelled');
+  await t.rejects(pending, /cancel|abort/i);
+  const cancelled = () => logs.slice(before).find((l) => l['msg'] === 'tool call completed' && l['cancelled'] === true);
+  while (cancelled() === undefined && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 10));
+  t.match(cancelled(), { tool: 'get-organization-settings', code: 'NGW_ERR_CLIENT_CLOSED_REQUEST' }, 'the upstream request was aborted');
+});
+
+t.test('gateway errors are isError results carrying the problem as structuredContent, for every output shape', async (t) => {
+  const url = await start();
+  const client = new Client({ name: 'errors', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', url)));
+  t.teardown(() => client.close());
+  // The SDK client checks structuredContent against the tool's outputSchema, errors included: these calls
+  // would throw if the problem did not fit (an object schema, and the {result} wrapper of the list).
+  const cases: [string, Record<string, unknown>][] = [
+    ['get-organization-settings', { id: 0 }],
+    ['list-your-organizations', { ordering: 5 }],
+    ['update-member-role', { id: 1, body: { role: 'AN' } }],
+  ];
+  for (const [name, args] of cases) {
+    const result = await client.callTool({ name, arguments: args });
+    t.equal(result.isError, true, name);
+    t.match(result.structuredContent, { code: 'NGW_ERR_VALIDATION', status: 400, instance: String, errors: Array }, `${name}: the problem as structured content`);
+  }
 });
 
 t.test('authorization discovery: protected resource metadata, a 401 that names it, keys as bearer tokens', async (t) => {
