@@ -51,12 +51,6 @@ export interface CompiledLedgerSpec {
   readonly seatGuard: SeatGuardModel | undefined;
 }
 
-/** Label Studio's membership roles (update-member-role): OW AD MA RE AN hold a seat, DI NO do not. */
-export const DEFAULT_ACTIVE_ROLES: readonly string[] = ['OW', 'AD', 'MA', 'RE', 'AN'];
-/** DEFAULT_INACTIVE_ROLES free a seat. */
-export const DEFAULT_INACTIVE_ROLES: readonly string[] = ['DI', 'NO'];
-/** The vendor asks for a 7-day minimum assignment (update-member-role.txt). */
-export const DEFAULT_MINIMUM_PERIOD_MS = 7 * 24 * 3600 * 1000;
 /** DEFAULT_OVERRIDE_HEADER carries the reason for overriding the guard. */
 export const DEFAULT_OVERRIDE_HEADER = 'x-seat-guard-override';
 
@@ -80,23 +74,34 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
 }
 
-function duration(block: Obj, key: string, path: string, fallback: number, problems: ProblemList): number {
+/*
+ * Which roles hold a seat and how long a seat must be kept are the vendor's rules, so the capability states
+ * them (Label Studio's are in the shipped capability.yaml); the gateway assumes none.
+ */
+function duration(block: Obj, key: string, path: string, fallback: number | undefined, problems: ProblemList): number {
   const v = block[key];
-  if (v === undefined || v === null) return fallback;
+  if ((v === undefined || v === null) && fallback !== undefined) return fallback;
+  if (v === undefined || v === null) {
+    problems.error(`${path}.${key}`, 'is required, a duration such as 7d');
+    return 0;
+  }
   const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
   if (ms === undefined) {
     problems.error(`${path}.${key}`, `must be a duration such as 7d, 12h, 30m or 0s, got ${JSON.stringify(v)}`);
-    return fallback;
+    return fallback ?? 0;
   }
   return ms;
 }
 
-function roles(block: Obj, key: string, path: string, fallback: readonly string[], problems: ProblemList): readonly string[] {
+function roles(block: Obj, key: string, path: string, what: string, problems: ProblemList): readonly string[] {
   const v = block[key];
-  if (v === undefined || v === null) return fallback;
-  if (!Array.isArray(v) || v.some((r) => typeof r !== 'string' || r === '')) {
-    problems.error(`${path}.${key}`, 'must be a list of role values');
-    return fallback;
+  if (v === undefined || v === null) {
+    problems.error(`${path}.${key}`, `is required: the role values that ${what}`);
+    return [];
+  }
+  if (!Array.isArray(v) || v.length === 0 || v.some((r) => typeof r !== 'string' || r === '')) {
+    problems.error(`${path}.${key}`, 'must be a non-empty list of role values');
+    return [];
   }
   return v as string[];
 }
@@ -127,8 +132,8 @@ function parseSeatGuard(raw: unknown, path: string, problems: ProblemList): Seat
     if (typeof p === 'string' && (POLICIES as readonly string[]).includes(p.trim().toLowerCase())) policy = p.trim().toLowerCase() as SeatGuardPolicy;
     else problems.error(`${path}.policy`, `must be one of ${POLICIES.join(', ')}, got ${JSON.stringify(p)}`);
   }
-  const activeRoles = roles(raw, 'activeRoles', path, DEFAULT_ACTIVE_ROLES, problems);
-  const inactiveRoles = roles(raw, 'inactiveRoles', path, DEFAULT_INACTIVE_ROLES, problems);
+  const activeRoles = roles(raw, 'activeRoles', path, 'hold a seat', problems);
+  const inactiveRoles = roles(raw, 'inactiveRoles', path, 'free a seat', problems);
   const both = activeRoles.filter((r) => inactiveRoles.includes(r));
   if (both.length > 0) problems.error(`${path}.inactiveRoles`, `roles cannot be both active and inactive: ${both.join(', ')}`);
   let overrideHeader = DEFAULT_OVERRIDE_HEADER;
@@ -141,7 +146,7 @@ function parseSeatGuard(raw: unknown, path: string, problems: ProblemList): Seat
     policy,
     activeRoles,
     inactiveRoles,
-    minimumPeriodMs: duration(raw, 'minimumPeriod', path, DEFAULT_MINIMUM_PERIOD_MS, problems),
+    minimumPeriodMs: duration(raw, 'minimumPeriod', path, undefined, problems),
     organizationSpacingMs: duration(raw, 'organizationSpacing', path, 0, problems),
     overrideHeader,
     yamlPath: path,

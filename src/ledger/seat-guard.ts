@@ -1,10 +1,11 @@
 /**
  * The seat-rotation guard's rules, as pure functions of the seat's recorded
  * state and the clock, so the database transaction only supplies facts.
- * Source: Label Studio's update-member-role guidance — keep a licensed seat
- * with a user for at least seven consecutive days, avoid rapid successive updates.
+ * The roles and the period come from the capability's x-seat-guard (Label
+ * Studio's update-member-role guidance: keep a licensed seat with a user for at
+ * least seven days, avoid rapid successive updates — see capability.yaml).
  */
-import { DEFAULT_ACTIVE_ROLES, DEFAULT_INACTIVE_ROLES, type SeatGuardModel } from '../capability/ledger-extension.js';
+import type { SeatGuardModel } from '../capability/ledger-extension.js';
 
 /** SeatState is what the ledger knows about one (organization, user) seat. */
 export interface SeatState {
@@ -63,9 +64,10 @@ function isActive(roles: readonly string[], role: string | null | undefined): bo
  * cleared on deactivation, unchanged for values that are neither.
  */
 export function nextActiveSince(guard: SeatGuardModel | undefined, seat: SeatState, newRole: string | undefined, nowMs: number): number | null {
-  const active = guard?.activeRoles ?? DEFAULT_ACTIVE_ROLES;
-  const inactive = guard?.inactiveRoles ?? DEFAULT_INACTIVE_ROLES;
-  if (newRole === undefined) return seat.activeSinceMs;
+  // Without a guard the capability did not say which roles hold a seat: the assignment time is left as it was.
+  if (newRole === undefined || guard === undefined) return seat.activeSinceMs;
+  const active = guard.activeRoles;
+  const inactive = guard.inactiveRoles;
   if (active.includes(newRole)) return isActive(active, seat.role) && seat.activeSinceMs !== null ? seat.activeSinceMs : nowMs;
   if (inactive.includes(newRole)) return null;
   return seat.activeSinceMs;

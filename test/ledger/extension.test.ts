@@ -52,6 +52,25 @@ t.test('broken extensions are load errors naming the YAML path', async (t) => {
   t.equal(messages.length, expected.length, 'nothing else');
 });
 
+t.test('the vendor rules come from the capability: a guard without roles or period is a load error', async (t) => {
+  const text = readFileSync('test/fixtures/capabilities/ledger.yaml', 'utf8')
+    .replace("          minimumPeriod: 7d\n          activeRoles: [OW, AD, MA, RE, AN]\n          inactiveRoles: [DI, 'NO']\n", '');
+  const err = t.throws(() => loadCapabilityText('unstated.yaml', text, ENV)) as CapabilityError;
+  const messages = err.problems.filter((p) => p.severity === 'error').map((p) => `${p.path}: ${p.message}`);
+  const guard = 'capability.consumes[0].resources[0].operations[0].x-seat-guard';
+  t.same(messages, [
+    `${guard}.activeRoles: is required: the role values that hold a seat`,
+    `${guard}.inactiveRoles: is required: the role values that free a seat`,
+    `${guard}.minimumPeriod: is required, a duration such as 7d`,
+  ]);
+  // Any vendor's roles work: nothing in the gateway knows Label Studio's codes.
+  const other = readFileSync('test/fixtures/capabilities/ledger.yaml', 'utf8')
+    .replace("activeRoles: [OW, AD, MA, RE, AN]\n          inactiveRoles: [DI, 'NO']", 'activeRoles: [member, admin]\n          inactiveRoles: [removed]')
+    .replace('minimumPeriod: 7d', 'minimumPeriod: 30d');
+  const { capability } = loadCapabilityText('other.yaml', other, ENV);
+  t.match(capability.operations.get('sim.enforce')?.ledger?.seatGuard, { activeRoles: ['member', 'admin'], inactiveRoles: ['removed'], minimumPeriodMs: 30 * 86_400_000 });
+});
+
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
