@@ -55,6 +55,9 @@ const LEDGERED_OPERATION = `    - name: memberships
           role: body.role
         x-seat-guard:
           policy: enforce
+          minimumPeriod: 7d
+          activeRoles: [AN, RE]
+          inactiveRoles: [DI]
         inputParameters:
         - name: id
           in: path

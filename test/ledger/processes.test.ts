@@ -66,20 +66,26 @@ t.test('postgres: two replicas', { skip: ADMIN_URL === undefined ? NO_POSTGRES :
   // Booting together also exercises the migration lock.
   const [a, b] = await Promise.all([gateway(t, sim, { DATABASE_URL: url }), gateway(t, sim, { DATABASE_URL: url })]);
 
-  await t.test('racing to change the same seat: exactly one change reaches Label Studio', async (t) => {
+  await t.test('racing to change the same seat: one change at a time reaches Label Studio', async (t) => {
     sim.clear();
-    // A slow upstream keeps the first change in flight while the others arrive.
-    const slow = sim.fault({ method: 'PATCH', path: MEMBERSHIPS_1, kind: 'delay', ms: 600 });
+    // A slow upstream keeps the first change in flight while the others arrive (below the 2 s upstream timeout).
+    const slowMs = 1500;
+    const slow = sim.fault({ method: 'PATCH', path: MEMBERSHIPS_1, kind: 'delay', ms: slowMs });
     const attempts = [a, b, a, b, a, b].map((gw, i) => call(gw.url, 'PATCH', '/v1/enforce/1/memberships', { user_id: 15, role: 'AN' }, { 'x-request-id': `race-${i}` }));
     const replies = await Promise.all(attempts);
     slow.remove();
-    const statuses = replies.map((r) => r.status).sort();
-    t.same(statuses, [200, 409, 409, 409, 409, 409], 'one winner');
-    t.equal(sim.requests.length, 1, 'one upstream call');
+    // On a loaded machine an attempt may arrive after the winner finished; it may then change the seat again,
+    // but never while another change is upstream.
+    const winners = replies.filter((r) => r.status === 200).length;
+    t.ok(winners >= 1 && winners < 6, `some won, the racing ones were refused (${winners} of 6 went through)`);
+    t.equal(replies.filter((r) => r.status === 409).length, 6 - winners, 'the others are 409');
+    t.equal(sim.requests.length, winners, 'one upstream call per winner');
+    const arrivals = sim.requests.map((r) => r.receivedAt).sort((x, y) => x - y);
+    for (let i = 1; i < arrivals.length; i++) t.ok((arrivals[i] as number) >= (arrivals[i - 1] as number) + slowMs, 'no two upstream calls overlap');
     for (const r of replies.filter((r) => r.status === 409)) t.match(r.json, { rule: 'in-flight', userId: '15', organizationId: '1' });
     const seen = await entries(b, '&user=15');
-    t.equal(seen.filter((e) => e.status === 'succeeded').length, 1);
-    t.equal(seen.filter((e) => e.status === 'blocked').length, 5, 'every refused attempt is in the ledger');
+    t.equal(seen.filter((e) => e.status === 'succeeded').length, winners);
+    t.equal(seen.filter((e) => e.status === 'blocked').length, 6 - winners, 'every refused attempt is in the ledger');
   });
 
   await t.test('an activation on one replica and a deactivation on the other: the seat is not taken back', async (t) => {
