@@ -2,10 +2,8 @@
  * Reading an upstream body: bounded in size, decoded by the operation's raw
  * format, and mapped by the exposure's output mapping.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
 import type { JSONValue } from 'json-p3';
-import { parse as parseYaml } from 'yaml';
 import type { CompiledCall } from '../capability/compiled.js';
 import { GatewayError } from '../core/errors.js';
 import type { UpstreamResponse } from './client.js';
@@ -53,18 +51,35 @@ export async function readBodyText(call: CompiledCall, res: UpstreamResponse, ma
   return (await readBodyBytes(call, res, maxBytes, timeoutMs)).toString('utf8');
 }
 
+// The XML, YAML and CSV decoders are loaded on first use (synchronously: they are CommonJS too), so a
+// capability of JSON operations never loads them (~75 ms of start-up CPU, and their memory).
+const requireDecoder = createRequire(import.meta.url);
+let xmlParser: import('fast-xml-parser').XMLParser | undefined;
+
 /** XML elements become objects, attributes `@_name`, repeated elements arrays (fast-xml-parser defaults). */
-const XML = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: true });
+function parseXml(text: string): JSONValue {
+  if (xmlParser === undefined) {
+    const { XMLParser } = requireDecoder('fast-xml-parser') as typeof import('fast-xml-parser');
+    xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: true });
+  }
+  return xmlParser.parse(text) as JSONValue;
+}
 
 /** Delimiters of the official dialect's delimited formats. */
 const DELIMITERS: Readonly<Record<string, string>> = { csv: ',', tsv: '\t', psv: '|' };
 
 function decodeNonJson(format: string, text: string): JSONValue {
-  if (format === 'xml') return XML.parse(text) as JSONValue;
-  if (format === 'yaml') return (parseYaml(text, { maxAliasCount: 100 }) ?? null) as JSONValue;
+  if (format === 'xml') return parseXml(text);
+  if (format === 'yaml') {
+    const { parse } = requireDecoder('yaml') as typeof import('yaml');
+    return (parse(text, { maxAliasCount: 100 }) ?? null) as JSONValue;
+  }
   const delimiter = DELIMITERS[format];
-  // A header row names the fields: each record becomes an object, so `$[*].name` maps a column.
-  if (delimiter !== undefined) return parseCsv(text, { columns: true, delimiter, skip_empty_lines: true, trim: true }) as JSONValue;
+  if (delimiter !== undefined) {
+    const { parse } = requireDecoder('csv-parse/sync') as typeof import('csv-parse/sync');
+    // A header row names the fields: each record becomes an object, so `$[*].name` maps a column.
+    return parse(text, { columns: true, delimiter, skip_empty_lines: true, trim: true }) as JSONValue;
+  }
   return text;
 }
 

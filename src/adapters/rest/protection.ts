@@ -5,8 +5,6 @@
  * through the adapter's error handler. Ops endpoints are never rate limited.
  */
 import { createHash } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
 
@@ -57,7 +55,8 @@ function exemptFromShedding(route: RouteOptions): void {
 /** registerProtection registers the plugins before any route: their hooks must see every route. */
 export function registerProtection(app: FastifyInstance, options: ProtectionOptions): void {
   if (options.rateLimit > 0) {
-    void app.register(rateLimit, {
+    // Loaded only when on (fastify registers a module's promise in order, like the plugin itself).
+    void app.register(import('@fastify/rate-limit'), {
       global: true,
       max: options.rateLimit,
       timeWindow: options.rateLimitWindowMs,
@@ -69,7 +68,7 @@ export function registerProtection(app: FastifyInstance, options: ProtectionOpti
   }
   if (options.maxEventLoopDelayMs > 0 || options.maxHeapUsedBytes > 0) {
     app.addHook('onRoute', exemptFromShedding);
-    void app.register(underPressure, {
+    void app.register(import('@fastify/under-pressure'), {
       maxEventLoopDelay: options.maxEventLoopDelayMs,
       maxHeapUsedBytes: options.maxHeapUsedBytes,
       retryAfter: 10,

@@ -3,7 +3,7 @@
  * authentication and scope checks (onRequest, before any body is read),
  * a JSON nesting limit, and `nosniff` on every response.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
 import type { Caller } from '../../core/operation.js';
 import type { Scope } from '../../security/api-keys.js';
@@ -79,11 +79,21 @@ export function registerSecurityHooks(app: FastifyInstance, options: SecurityHoo
     }
     done();
   });
-  app.addHook('preValidation', function limitJsonDepth(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
-    if (request.body !== undefined && jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
-      done(new GatewayError('NGW_ERR_VALIDATION', `body nests deeper than ${MAX_JSON_DEPTH} levels`, { errors: [{ field: 'body', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] }));
-      return;
-    }
-    done();
-  });
+  // The nesting limit runs only on routes that can receive a body: fastify parses none for GET and HEAD.
+  app.addHook('onRoute', addDepthLimit);
+}
+
+function limitJsonDepth(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (request.body !== undefined && jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
+    done(new GatewayError('NGW_ERR_VALIDATION', `body nests deeper than ${MAX_JSON_DEPTH} levels`, { errors: [{ field: 'body', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] }));
+    return;
+  }
+  done();
+}
+
+function addDepthLimit(route: RouteOptions): void {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (methods.every((m) => m === 'GET' || m === 'HEAD')) return;
+  const existing = route.preValidation;
+  route.preValidation = existing === undefined ? [limitJsonDepth] : Array.isArray(existing) ? [limitJsonDepth, ...existing] : [limitJsonDepth, existing];
 }
