@@ -63,7 +63,7 @@ export function formatReport(results: Results): string {
     `## Benchmark ${results.date} — ${m['nproc']} × ${m['cpu']}, Node ${m['node']}, ${m['platform']} (${fixed(results.durationSeconds, 0)} s${results.load === undefined ? '' : `, load average ${fixed(results.load, 1)} at the end`})`,
     '',
     ...(results.targets === undefined ? [] : ['### Targets', '', formatTargets(results.targets), '']),
-    ...results.runs.map(runTables),
+    results.runs.map(runTables).join('\n\n'),
     '',
     `### Boot: ${results.boot.operations} operations`,
     '',
