@@ -4,7 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
-import { checkCapabilityFile, CapabilityError, DIALECT_LABELS, formatProblem } from './capability/index.js';
+import { CapabilityError, DIALECT_LABELS, formatProblem, type CheckResult } from './capability/index.js';
+import { checkCapabilitySet } from './family/load.js';
+import { CAPABILITY_LIST_SEPARATOR } from './family/paths.js';
 import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues, type GatewayConfig } from './config.js';
 import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
 import { startGateway, type RunningGateway } from './gateway.js';
@@ -20,14 +22,17 @@ const HELP = `naftiko-gateway ${VERSION}
 Serve a Naftiko capability as a REST API (and MCP server), forwarding to its upstream APIs.
 
 Usage:
-  naftiko-gateway serve [capability.yaml] [options]   run the gateway in the foreground
-  naftiko-gateway check <capability.yaml>...          validate capabilities; exit 1 listing every problem
-  naftiko-gateway openapi <capability.yaml> [--format json|yaml] [--version 3.1|3.0]
+  naftiko-gateway serve [capability.yaml] [more files or folders...] [options]
+                                                      run the gateway in the foreground
+  naftiko-gateway check <file-or-folder>...           validate capabilities (and the set they make); exit 1 listing every problem
+  naftiko-gateway openapi <file-or-folder>... [--format json|yaml] [--version 3.1|3.0]
                                                       print the OpenAPI document served at /openapi.json
                                                       (3.0: /openapi-3.0.json); takes serve's --host, --rest-port,
                                                       --api-keys-file, --rate-limit, --ledger to match a served gateway
   naftiko-gateway hash-key < key.txt                  print the SHA-256 of an API key (first stdin line) for ${ENV.apiKeys}
   naftiko-gateway --help | --version
+A folder means every *.yaml/*.yml directly in it. Several capabilities are served as one set: adapters
+declaring the same port share one listener, one OpenAPI document and one MCP endpoint (docs/families.md).
 
 Options for serve (flag > environment variable > capability file > default):
   --host <addr>               address to bind             ${ENV.host} (default ${DEFAULTS.host})
@@ -70,7 +75,7 @@ A variable NAME may be read from a file named by NAME_FILE (e.g. a mounted Kuber
   --ledger <auto|on|off>      role-change ledger          ${LEDGER_ENV.ledger} (default auto: on when an operation declares x-ledger/x-seat-guard)
   --ledger-dir <dir>          embedded ledger data        ${LEDGER_ENV.dir} (default ${LEDGER_DEFAULT_DIR} next to the capability file)
                               ${LEDGER_ENV.databaseUrl}=postgres://… uses a shared PostgreSQL instead (several replicas)
-The capability path may also come from ${ENV.capabilityPath} (default ${DEFAULTS.capabilityPath}).
+The capability files and folders may also come from ${ENV.capabilityPath} ("${CAPABILITY_LIST_SEPARATOR}"-separated; default ${DEFAULTS.capabilityPath}).
 `;
 
 const SERVE_OPTIONS = {
@@ -107,14 +112,15 @@ const SERVE_OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-function runCheck(files: string[]): number {
-  if (files.length === 0) {
+function runCheck(paths: string[]): number {
+  if (paths.length === 0) {
     process.stderr.write('naftiko-gateway check: missing <capability.yaml>\n');
     return 2;
   }
-  let failed = false;
-  for (const file of files) {
-    const result = checkCapabilityFile(file, { env: process.env, baseUris: parseBaseUris(process.env[ENV.baseUri] ? [process.env[ENV.baseUri] as string] : []) });
+  const check = checkCapabilitySet(paths, { env: process.env, baseUris: parseBaseUris(process.env[ENV.baseUri] ? [process.env[ENV.baseUri] as string] : []) });
+  let failed = !check.ok;
+  for (const result of check.results) {
+    const file = result.file;
     if (result.dialect !== undefined) process.stdout.write(`${file}: dialect: ${DIALECT_LABELS[result.dialect]}\n`);
     for (const p of result.problems) process.stdout.write(formatProblem(file, p) + '\n');
     const errors = result.problems.filter((p) => p.severity === 'error').length;
@@ -129,6 +135,18 @@ function runCheck(files: string[]): number {
       process.stdout.write(`${file}: ${errors} error(s), ${warnings} warning(s)\n`);
     }
   }
+  // Problems between files: arguments naming no capability, route conflicts, clashing names.
+  for (const f of check.setProblems) for (const p of f.problems) process.stdout.write(formatProblem(f.file, p) + '\n');
+  const set = check.set;
+  if (set !== undefined && set.members.length > 1) {
+    const routes = set.served.rest.reduce((n, a) => n + a.routes.length, 0);
+    const tools = set.served.mcp.reduce((n, a) => n + a.tools.length, 0);
+    process.stdout.write(
+      `set ${set.name}: ok (${set.members.length} capabilities, ${routes} REST routes on ${set.served.rest.length} listener(s), ${tools} MCP tools on ${set.served.mcp.length} listener(s), ${set.served.upstreams.length} shared upstream(s))\n`,
+    );
+  } else if (check.setProblems.length > 0) {
+    process.stdout.write(`set: ${check.setProblems.reduce((n, f) => n + f.problems.length, 0)} error(s) between files\n`);
+  }
   return failed ? 1 : 0;
 }
 
@@ -142,20 +160,22 @@ const OPENAPI_OPTIONS = {
   ledger: { type: 'string' },
   'ledger-dir': { type: 'string' },
 } as const;
-const OPENAPI_USAGE = 'usage: naftiko-gateway openapi <capability.yaml> [--format json|yaml] [--version 3.1|3.0] [serve options: --host --rest-port --api-keys-file --rate-limit --ledger]\n';
+const OPENAPI_USAGE = 'usage: naftiko-gateway openapi <file-or-folder>... [--format json|yaml] [--version 3.1|3.0] [serve options: --host --rest-port --api-keys-file --rate-limit --ledger]\n';
 
 async function runOpenApi(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: OPENAPI_OPTIONS, allowPositionals: true, strict: true });
-  const file = positionals[0];
+  const file = positionals.join(CAPABILITY_LIST_SEPARATOR);
   const version = values.version === '3' ? '3.0' : values.version === '3.1.0' ? '3.1' : values.version === '3.0.3' ? '3.0' : values.version;
-  if (file === undefined || (values.format !== 'json' && values.format !== 'yaml') || (version !== '3.1' && version !== '3.0')) {
+  if (positionals.length === 0 || (values.format !== 'json' && values.format !== 'yaml') || (version !== '3.1' && version !== '3.0')) {
     process.stderr.write(OPENAPI_USAGE);
     return 2;
   }
   // Check mode: unset {{env.X}} credentials are warnings, since the document never contains them.
-  const result = checkCapabilityFile(file, { env: process.env });
-  if (!result.ok || result.compiled === undefined) {
-    for (const p of result.problems) process.stderr.write(formatProblem(file, p) + '\n');
+  const check = checkCapabilitySet(positionals, { env: process.env });
+  const result = { compiled: check.set?.served };
+  if (!check.ok || result.compiled === undefined) {
+    for (const r of check.results) for (const p of r.problems) process.stderr.write(formatProblem(r.file, p) + '\n');
+    for (const f of check.setProblems) for (const p of f.problems) process.stderr.write(formatProblem(f.file, p) + '\n');
     return 1;
   }
   // The settings `serve` would resolve from the same flags and environment decide the security schemes,
@@ -202,6 +222,7 @@ async function runServe(args: string[]): Promise<number> {
   }
   const flags: FlagValues = {
     capability: positionals[0],
+    capabilities: positionals,
     host: values.host,
     restPort: values['rest-port'],
     mcpPort: values['mcp-port'],
@@ -268,7 +289,16 @@ async function runServe(args: string[]): Promise<number> {
 
 /** printConfig prints the effective configuration; exit 1 when the capability itself has errors. */
 function printConfig(config: GatewayConfig, flags: FlagValues, env: Environment): number {
-  const check = checkCapabilityFile(config.capabilityPath, { env, baseUris: config.baseUris });
+  const set = checkCapabilitySet(config.capabilityPaths ?? [config.capabilityPath], { env, baseUris: config.baseUris });
+  // The set as one capability: its listeners, every file's problems and every secret to mask.
+  const first = set.results[0];
+  const check: CheckResult = {
+    file: config.capabilityPath,
+    ok: set.ok,
+    problems: [...set.results.flatMap((r) => r.problems), ...set.setProblems.flatMap((f) => f.problems)],
+    compiled: set.set?.served ?? first?.compiled,
+    dialect: first?.dialect,
+  };
   process.stdout.write(printableConfig(describeConfig(config, flags, env, check), secretValues(env, check)));
   return check.ok ? 0 : 1;
 }

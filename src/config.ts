@@ -2,10 +2,14 @@
  * Effective configuration: CLI flag > environment variable > capability file > default.
  */
 import { resolveLedgerConfig, type LedgerConfig } from './ledger/config.js';
+import { splitCapabilityList } from './family/paths.js';
 
 /** GatewayConfig is everything `serve` needs, resolved. */
 export interface GatewayConfig {
+  /** The capability file or folder; with several, the list as GATEWAY_CAPABILITY spells it (`a.yaml,dir`). */
   readonly capabilityPath: string;
+  /** Every capability file and folder to serve as one set (docs/families.md); `[capabilityPath]` when absent. */
+  readonly capabilityPaths?: readonly string[] | undefined;
   readonly host: string;
   /** Overrides the rest adapter's port from the capability. */
   readonly restPort: number | undefined;
@@ -123,6 +127,8 @@ export class ConfigError extends Error {
 /** FlagValues are the `serve` flags as parsed from argv. */
 export interface FlagValues {
   readonly capability?: string | undefined;
+  /** Every capability file and folder given on the command line (`capability` is the first). */
+  readonly capabilities?: readonly string[] | undefined;
   readonly host?: string | undefined;
   readonly restPort?: string | undefined;
   readonly mcpPort?: string | undefined;
@@ -209,8 +215,13 @@ function ledgerConfig(flags: FlagValues, env: Readonly<Record<string, string | u
 export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const pick = (flag: string | undefined, envName: string): string | undefined => flag ?? (env[envName] === '' ? undefined : env[envName]);
   const baseUriEntries = [...(env[ENV.baseUri] ? [env[ENV.baseUri] as string] : []), ...(flags.baseUri ?? [])];
+  const capabilityPaths =
+    flags.capabilities !== undefined && flags.capabilities.length > 0
+      ? [...flags.capabilities]
+      : splitCapabilityList(pick(flags.capability, ENV.capabilityPath) ?? DEFAULTS.capabilityPath);
   return {
-    capabilityPath: pick(flags.capability, ENV.capabilityPath) ?? DEFAULTS.capabilityPath,
+    capabilityPath: capabilityPaths.join(','),
+    capabilityPaths,
     host: pick(flags.host, ENV.host) ?? DEFAULTS.host,
     restPort: integer('rest port', pick(flags.restPort, ENV.restPort), 0, 65535),
     mcpPort: integer('mcp port', pick(flags.mcpPort, ENV.mcpPort), 0, 65535),

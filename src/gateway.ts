@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { destination, type DestinationStream, type Logger } from 'pino';
-import { loadCapability, type CompiledCapability, type CompiledRestAdapter } from './capability/index.js';
+import type { CompiledCapability, CompiledRestAdapter } from './capability/index.js';
 import type { CompileOptions } from './capability/compile.js';
 import type { McpAdapter } from './adapters/mcp/index.js';
 import { RestListener } from './adapters/rest/listener.js';
@@ -15,10 +15,13 @@ import { createAuditInterceptor } from './core/audit.js';
 import { Invoker } from './core/invoker.js';
 import type { Caller } from './core/operation.js';
 import { GatewayError } from './core/errors.js';
+import { loadCapabilitySet, type LoadedSet } from './family/load.js';
+import { McpScopes } from './family/mcp-scopes.js';
+import type { CapabilitySet } from './family/set.js';
 import { filePaths, readEnvironment } from './ops/env-files.js';
 import { createLogger } from './ops/logger.js';
 import { GatewayMetrics } from './ops/metrics.js';
-import { startReloading, type ReloadListener, type ReloadResult } from './reload.js';
+import { startReloading, type ReloadListener, type ReloadResult, type ReloadWarning } from './reload.js';
 import { CircuitBreakers } from './upstream/breakers.js';
 import { OutboundThrottle } from './upstream/throttle.js';
 import type { BuiltinTool } from './core/tool.js';
@@ -34,8 +37,10 @@ import { VERSION } from './version.js';
 
 /** RunningGateway is a started gateway. */
 export interface RunningGateway {
-  /** The capability being served (replaced by each successful reload). */
+  /** The capability being served (replaced by each successful reload); with several files, the set as one capability. */
   readonly capability: CompiledCapability;
+  /** Every capability served and how they were merged (replaced by each successful reload). */
+  readonly capabilitySet: CapabilitySet;
   readonly logger: Logger;
   /** Prometheus metrics (also served on the REST port at `/metrics`). */
   readonly metrics: GatewayMetrics;
@@ -47,6 +52,8 @@ export interface RunningGateway {
   readonly mcp: McpAdapter | undefined;
   /** `http://host:port` of the MCP server (its endpoint is `/mcp`); undefined over stdio. */
   readonly mcpUrl: string | undefined;
+  /** Every MCP listener, one per declared port (the first is `mcp`). */
+  readonly mcpAdapters: readonly McpAdapter[];
   /** Inbound API key checks, shared by the REST and MCP adapters. */
   readonly auth: InboundAuth;
   /** Every REST adapter's server, in capability order (the first is `rest`). */
@@ -93,8 +100,20 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const unauthenticatedWarning = checkExposure(config.host, auth.enabled, config.allowUnauthenticated === true);
   // The environment is read again (NAME_FILE secrets included) on every reload.
   const loadOptions = (): Omit<CompileOptions, 'mode'> => ({ env: readEnvironment(options.env ?? process.env), baseUris: config.baseUris });
-  const { capability, warnings } = loadCapability(config.capabilityPath, loadOptions());
-  for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `capability: ${w.message}`);
+  // Every file and folder is one set: adapters on one port share a listener (docs/families.md).
+  const capabilityPaths = config.capabilityPaths ?? [config.capabilityPath];
+  const setOf = new WeakMap<CompiledCapability, CapabilitySet>();
+  const loadSet = (): { loaded: LoadedSet; warnings: ReloadWarning[] } => {
+    const loaded = loadCapabilitySet(capabilityPaths, loadOptions());
+    setOf.set(loaded.set.served, loaded.set);
+    return { loaded, warnings: loaded.warnings.flatMap((f) => f.problems.map((p) => ({ ...p, file: f.file }))) };
+  };
+  const { loaded: initial, warnings } = loadSet();
+  const capability = initial.set.served;
+  for (const w of warnings) logger.warn({ file: w.file, path: w.path, line: w.line }, `capability: ${w.message}`);
+  if (initial.set.members.length > 1) {
+    logger.info({ set: initial.set.name, capabilities: initial.set.members.map((m) => `${m.name} (${m.file})`) }, `serving ${initial.set.members.length} capabilities`);
+  }
 
   const metrics = new GatewayMetrics();
   const breakerCooldownMs = config.breakerCooldownMs ?? DEFAULTS.breakerCooldownMs;
@@ -162,7 +181,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // adapter; port 0 (tests) applies to all, since several adapters cannot share one fixed port.
   const restServers: RestServer[] = [];
   const opened: RestListener[] = [];
-  let mcp: McpAdapter | undefined;
+  const mcpAdapters: McpAdapter[] = [];
+  const mcpScopes: McpScopes[] = [];
   try {
     // A stdio gateway is launched by one agent for itself: it serves that agent only, on no port.
     for (const [index, restAdapter] of (config.mcpStdio ? [] : capability.rest).entries()) {
@@ -179,31 +199,47 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     }
     if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
     else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
-    const mcpAdapter = capability.mcp[0];
-    if (mcpAdapter !== undefined) {
+    // One MCP listener per declared port; over stdio only the first adapter's tools are served.
+    for (const [index, mcpAdapter] of (config.mcpStdio ? capability.mcp.slice(0, 1) : capability.mcp).entries()) {
       // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
       const { startMcpAdapter } = await import('./adapters/mcp/index.js');
       // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
       const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
-      mcp = await startMcpAdapter(mcpAdapter, { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools }, {
+      const deps = { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools };
+      const scopes = new McpScopes(deps);
+      await scopes.update(initial.set.mcpScopes[index] ?? new Map());
+      mcpScopes.push(scopes);
+      const started = await startMcpAdapter(mcpAdapter, deps, {
         transport: config.mcpStdio ? 'stdio' : 'http',
         host: config.host,
-        port: config.mcpPort ?? mcpAdapter.port,
+        port: config.mcpPort === 0 || (index === 0 && config.mcpPort !== undefined) ? config.mcpPort : mcpAdapter.port,
         stateless: config.mcpStateless,
         allowedOrigins: config.mcpAllowedOrigins,
         allowedHosts: config.mcpAllowedHosts,
         authenticate: mcpAuth === undefined ? undefined : (request) => authenticatedCaller(mcpAuth, request.headers),
         bodyLimitBytes: config.bodyLimitBytes,
         keepAliveTimeoutMs: 72_000,
+        scopes,
       });
+      mcpAdapters.push(started);
       logger.info(
-        { adapter: 'mcp', namespace: mcpAdapter.namespace, transport: mcp.transport, url: mcp.url, stateless: mcp.transport === 'http' ? config.mcpStateless : undefined, tools: mcp.tools.list.map((t) => t.name) },
+        {
+          adapter: 'mcp',
+          namespace: mcpAdapter.namespace,
+          transport: started.transport,
+          url: started.url,
+          stateless: started.transport === 'http' ? config.mcpStateless : undefined,
+          tools: started.tools.list.map((t) => t.name),
+          capabilityEndpoints: started.transport === 'http' && initial.set.members.length > 1 ? scopes.names.map((n) => `/mcp/${n}`) : undefined,
+        },
         'mcp adapter listening',
       );
     }
   } catch (err) {
     // A port in use (REST or MCP) must not leave listeners, the pools or the ledger (and its file lock) open.
     await Promise.all(opened.map((l) => l.close()));
+    await Promise.all(mcpAdapters.map((m) => m.close()));
+    await Promise.all(mcpScopes.map((s) => s.closeAll()));
     await pools.close();
     await ledger?.close();
     throw err;
@@ -211,30 +247,43 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const restUrl = restServers[0]?.url;
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
+  const mcp = mcpAdapters[0];
   let current = capability;
   const reloading = startReloading(
     {
       file: config.capabilityPath,
       logger,
       loadOptions,
+      load: () => {
+        const { loaded, warnings: w } = loadSet();
+        return { capability: loaded.set.served, warnings: w };
+      },
       current: () => current,
       prepare: openLedgerFor,
       setCurrent: (next) => (current = next),
       rest: restServers.length === 0 ? undefined : { listeners: restServers.map((r) => r.listener), build: buildRest, portOverridden: config.restPort !== undefined },
     },
-    config.watch ? [config.capabilityPath, ...filePaths(capability.model.envBinds.values(), options.env ?? process.env)] : undefined,
+    // A watched folder also picks up capability files added to or removed from it.
+    config.watch ? [...initial.files, ...initial.folders, ...filePaths(capability.model.envBinds.values(), options.env ?? process.env)] : undefined,
   );
 
-  reloading.onReload((next) => {
+  reloading.onReload(async (next) => {
     breakers.track(next.upstreams);
-    const tools = next.mcp[0];
-    if (mcp !== undefined && tools !== undefined) mcp.replaceTools(tools);
+    if (next.mcp.length !== mcpAdapters.length) logger.warn({ from: mcpAdapters.length, to: next.mcp.length }, 'capability reload: the number of MCP ports changed; it applies at the next restart');
+    for (const [i, adapter] of mcpAdapters.entries()) {
+      const tools = next.mcp[i];
+      if (tools !== undefined) adapter.replaceTools(tools);
+      await mcpScopes[i]?.update(setOf.get(next)?.mcpScopes[i] ?? new Map());
+    }
   });
 
   let closed = false;
   return {
     get capability() {
       return current;
+    },
+    get capabilitySet() {
+      return setOf.get(current) ?? initial.set;
     },
     logger,
     metrics,
@@ -244,6 +293,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     restUrl,
     mcp,
     mcpUrl: mcp?.url,
+    mcpAdapters,
     auth,
     restServers,
     config,
@@ -256,7 +306,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       if (closed) return;
       closed = true;
       // Everything stops at once (listeners first stop accepting), so shutdown is bounded by the slowest part, not their sum.
-      await Promise.all([...restServers.map((r) => r.listener.close()), mcp?.close(), reloading.close()]);
+      await Promise.all([...restServers.map((r) => r.listener.close()), ...mcpAdapters.map((m) => m.close()), ...mcpScopes.map((s) => s.closeAll()), reloading.close()]);
       await pools.close();
       await ledger?.close();
     },

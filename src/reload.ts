@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { CapabilityError, loadCapability, type CapabilityProblem, type CompiledCapability, type CompiledRestAdapter } from './capability/index.js';
 import type { CompileOptions } from './capability/compile.js';
 import type { RestListener } from './adapters/rest/listener.js';
+import { CapabilitySetError } from './family/load.js';
 import { EnvFileError } from './ops/env-files.js';
 import { watchFiles } from './ops/watch-files.js';
 
@@ -24,12 +25,17 @@ export interface ReloadResult {
 /** ReloadListener is told about each capability that was swapped in (MCP sends `tools/list_changed`). */
 export type ReloadListener = (capability: CompiledCapability) => void | Promise<void>;
 
+/** A warning found by a reload, with the file it is in when several are served. */
+export type ReloadWarning = CapabilityProblem & { readonly file?: string | undefined };
+
 /** ReloadTarget is what a reload reads and replaces, supplied by the gateway wiring. */
 export interface ReloadTarget {
   readonly file: string;
   readonly logger: Logger;
   /** Fresh compile options: the environment is read again on every call. */
   loadOptions(): Omit<CompileOptions, 'mode'>;
+  /** Loads what to serve instead of `file` alone (a capability set); throws CapabilityError like loadCapability. */
+  load?(): { capability: CompiledCapability; warnings: ReloadWarning[] };
   current(): CompiledCapability;
   /** Runs before the new capability is served (opening the ledger it declares); a failure rejects the reload. */
   prepare?(next: CompiledCapability): Promise<void>;
@@ -45,12 +51,16 @@ function describeRoutes(capability: CompiledCapability): Set<string> {
   return new Set(capability.rest.flatMap((a) => a.routes.map((r) => `${r.method} ${r.path}`)));
 }
 
-function rejected(target: ReloadTarget, problems: readonly CapabilityProblem[], reason: string | undefined): ReloadResult {
+function rejected(target: ReloadTarget, problems: readonly ReloadWarning[], reason: string | undefined): ReloadResult {
   for (const p of problems) {
-    if (p.severity === 'error') target.logger.error({ file: target.file, path: p.path, line: p.line }, `capability reload: ${p.path}: ${p.message}`);
+    if (p.severity === 'error') target.logger.error({ file: p.file ?? target.file, path: p.path, line: p.line }, `capability reload: ${p.path}: ${p.message}`);
   }
   if (reason !== undefined) target.logger.error({ file: target.file }, `capability reload: ${reason}`);
-  target.logger.error({ file: target.file, errors: problems.filter((p) => p.severity === 'error').length }, 'capability reload failed; still serving the previous capability');
+  const files = [...new Set(problems.filter((p) => p.severity === 'error').map((p) => p.file ?? target.file))];
+  target.logger.error(
+    { file: files.length === 1 ? files[0] : target.file, files: files.length > 1 ? files : undefined, errors: problems.filter((p) => p.severity === 'error').length },
+    'capability reload failed; still serving the previous capability',
+  );
   return { ok: false, problems, reason };
 }
 
@@ -58,11 +68,13 @@ function rejected(target: ReloadTarget, problems: readonly CapabilityProblem[], 
 export async function reloadCapability(target: ReloadTarget): Promise<ReloadResult> {
   const started = performance.now();
   let next: CompiledCapability;
-  let warnings: CapabilityProblem[];
+  let warnings: ReloadWarning[];
   try {
-    ({ capability: next, warnings } = loadCapability(target.file, target.loadOptions()));
+    ({ capability: next, warnings } = target.load !== undefined ? target.load() : loadCapability(target.file, target.loadOptions()));
   } catch (err) {
-    if (err instanceof CapabilityError) return rejected(target, err.problems, undefined);
+    // Any broken file of a set keeps the whole previous set serving; the log names each broken file.
+    if (err instanceof CapabilitySetError) return rejected(target, err.failures.flatMap((f) => f.problems.map((p) => ({ ...p, file: f.file }))), undefined);
+    if (err instanceof CapabilityError) return rejected(target, err.problems.map((p) => ({ ...p, file: err.file })), undefined);
     if (err instanceof EnvFileError) return rejected(target, [], err.message);
     throw err;
   }
@@ -97,7 +109,7 @@ export async function reloadCapability(target: ReloadTarget): Promise<ReloadResu
     await Promise.all(apps.map((app, i) => (rest.listeners[i] as RestListener).swap(app)));
   }
   target.setCurrent(next);
-  for (const w of warnings) target.logger.warn({ path: w.path, line: w.line }, `capability: ${w.message}`);
+  for (const w of warnings) target.logger.warn({ file: w.file, path: w.path, line: w.line }, `capability: ${w.message}`);
   const before = describeRoutes(previous);
   const after = describeRoutes(next);
   target.logger.info(

@@ -57,6 +57,8 @@ export interface CompiledUpstream {
 export interface CompiledOperation {
   /** `namespace.operation`, unique in the capability. */
   readonly key: string;
+  /** The name of the capability (its file, src/family/names.ts) that declares it, once loaded into a capability set. */
+  readonly capability?: string | undefined;
   readonly name: string;
   readonly upstream: CompiledUpstream;
   readonly method: HttpMethod;

@@ -38,14 +38,26 @@ export interface McpHttpOptions {
   readonly keepAliveTimeoutMs: number;
   /** Inbound authentication of MCP clients, when enabled. */
   readonly authenticate?: Authenticate | undefined;
+  /** Capability sets: each capability's own tools at `/mcp/<capability>` (src/family/mcp-scopes.ts). */
+  readonly scopes?: McpScopeLookup | undefined;
   /** Overrides SESSION_IDLE_TIMEOUT_MS (tests). */
   readonly sessionIdleTimeoutMs?: number | undefined;
   /** Overrides how often idle sessions are looked for (tests). */
   readonly sweepIntervalMs?: number | undefined;
 }
 
+/** McpScopeLookup finds the servers of one capability's endpoint `/mcp/<capability>`; it may change on reload. */
+export interface McpScopeLookup {
+  get(capability: string): McpServers | undefined;
+}
+
+/** SCOPED_PATH is a capability's own endpoint in a capability set. */
+const SCOPED_PATH = `${MCP_PATH}/:capability`;
+
 interface Session {
   readonly transport: StreamableHTTPServerTransport;
+  /** The endpoint the session was opened on: it is found again only there. */
+  readonly servers: McpServers;
   lastSeenMs: number;
   /** Open HTTP exchanges (the GET stream, POST streams): a session with one is in use, never idle. */
   open: number;
@@ -61,7 +73,7 @@ function sendJsonRpcError(reply: FastifyReply, status: number, code: number, mes
  * JSON is a Parse error (-32700), any other unreadable request an Invalid Request (-32600).
  */
 function mcpErrorHandler(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (request.routeOptions.url !== MCP_PATH || err instanceof GatewayError) return errorHandler.call(this, err, request, reply);
+  if ((request.routeOptions.url !== MCP_PATH && request.routeOptions.url !== SCOPED_PATH) || err instanceof GatewayError) return errorHandler.call(this, err, request, reply);
   const code = err.code ?? '';
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
     return sendJsonRpcError(reply, 400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${err.message})`);
@@ -111,9 +123,30 @@ export class McpHttpServer {
     registerHealth(this.app);
     const access = { allowedOrigins: options.allowedOrigins, allowedHosts: options.allowedHosts, listenHost: options.listenHost };
     const onRequest = createMcpAccessHook({ ...access, authenticate: options.authenticate });
-    this.app.post(MCP_PATH, { onRequest }, (request, reply) => this.handlePost(request, reply));
-    this.app.get(MCP_PATH, { onRequest }, (request, reply) => this.handleSessionRequest(request, reply));
-    this.app.delete(MCP_PATH, { onRequest }, (request, reply) => this.handleSessionRequest(request, reply));
+    this.app.post(MCP_PATH, { onRequest }, (request, reply) => this.handlePost(this.servers, request, reply));
+    this.app.get(MCP_PATH, { onRequest }, (request, reply) => this.handleSessionRequest(this.servers, request, reply));
+    this.app.delete(MCP_PATH, { onRequest }, (request, reply) => this.handleSessionRequest(this.servers, request, reply));
+    const scopes = options.scopes;
+    if (scopes !== undefined) {
+      const scoped = (request: FastifyRequest): McpServers | undefined => scopes.get((request.params as { capability: string }).capability);
+      const unknown = (request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+        sendProblem(reply, new GatewayError('NGW_ERR_NOT_FOUND', `no capability named "${(request.params as { capability: string }).capability}" is served here`));
+      this.app.post(SCOPED_PATH, { onRequest }, (request, reply) => {
+        const servers = scoped(request);
+        return servers === undefined ? unknown(request, reply) : this.handlePost(servers, request, reply);
+      });
+      for (const method of ['GET', 'DELETE'] as const) {
+        this.app.route({
+          method,
+          url: SCOPED_PATH,
+          onRequest,
+          handler: (request, reply) => {
+            const servers = scoped(request);
+            return servers === undefined ? unknown(request, reply) : this.handleSessionRequest(servers, request, reply);
+          },
+        });
+      }
+    }
     this.app.options(MCP_PATH, { onRequest }, answerOptions);
     this.app.route({ method: ['PUT', 'PATCH'], url: MCP_PATH, onRequest, handler: methodNotAllowed });
     if (options.authenticate !== undefined) {
@@ -134,19 +167,19 @@ export class McpHttpServer {
     return this.sessions.size;
   }
 
-  private async handlePost(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    if (this.options.stateless) return this.handleStateless(request, reply);
+  private async handlePost(servers: McpServers, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (this.options.stateless) return this.handleStateless(servers, request, reply);
     const sessionId = request.headers['mcp-session-id'];
     let transport: StreamableHTTPServerTransport;
     if (typeof sessionId === 'string') {
       const session = this.sessions.get(sessionId);
-      if (session === undefined) return sendJsonRpcError(reply, 404, -32001, 'Session not found');
+      if (session === undefined || session.servers !== servers) return sendJsonRpcError(reply, 404, -32001, 'Session not found');
       session.lastSeenMs = Date.now();
       this.trackOpen(session, reply);
       transport = session.transport;
     } else if (isInitializeRequest(request.body)) {
       if (this.sessions.size >= MAX_SESSIONS) return sendProblem(reply, new GatewayError('NGW_ERR_UNAVAILABLE', `too many MCP sessions (${MAX_SESSIONS})`, { headers: { 'retry-after': '60' } }));
-      transport = await this.openSession();
+      transport = await this.openSession(servers);
     } else {
       return sendJsonRpcError(reply, 400, -32000, 'Bad Request: no valid session id; start with an initialize request');
     }
@@ -157,24 +190,24 @@ export class McpHttpServer {
     return undefined;
   }
 
-  private async openSession(): Promise<StreamableHTTPServerTransport> {
+  private async openSession(servers: McpServers): Promise<StreamableHTTPServerTransport> {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, lastSeenMs: Date.now(), open: 0 });
+        this.sessions.set(id, { transport, servers, lastSeenMs: Date.now(), open: 0 });
       },
     });
     transport.onclose = () => {
       if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId);
     };
-    await this.servers.create().connect(transport);
+    await servers.create().connect(transport);
     return transport;
   }
 
-  private async handleStateless(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  private async handleStateless(servers: McpServers, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     // Without sessions a cancellation arrives in its own POST: it is delivered to the server running the call.
     if (this.statelessCalls.deliverCancellation(request.body, request.raw)) return reply.code(202).send();
-    const mcp = this.servers.create({ stateless: true });
+    const mcp = servers.create({ stateless: true });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     const untrack = this.statelessCalls.track(request.body, request.raw, transport);
     reply.raw.on('close', () => {
@@ -196,7 +229,7 @@ export class McpHttpServer {
     });
   }
 
-  private async handleSessionRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  private async handleSessionRequest(servers: McpServers, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     if (this.options.stateless) {
       reply.header('allow', 'POST');
       return sendJsonRpcError(reply, 405, -32000, 'Method not allowed: this server is stateless (no sessions, no server-sent stream)');
@@ -204,7 +237,7 @@ export class McpHttpServer {
     const sessionId = request.headers['mcp-session-id'];
     if (typeof sessionId !== 'string') return sendJsonRpcError(reply, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const session = this.sessions.get(sessionId);
-    if (session === undefined) return sendJsonRpcError(reply, 404, -32001, 'Session not found');
+    if (session === undefined || session.servers !== servers) return sendJsonRpcError(reply, 404, -32001, 'Session not found');
     session.lastSeenMs = Date.now();
     this.trackOpen(session, reply);
     reply.hijack();

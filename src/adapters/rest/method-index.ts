@@ -48,10 +48,12 @@ export class MethodIndex {
 
   /** add records that `method` is served at the router path `url`. */
   add(method: string, url: string): void {
-    let pattern = this.byUrl.get(url);
+    // Keyed by the path's shape: the capabilities of a set may name one path's parameters differently (`:id`, `:pk`).
+    const shape = url.replace(/:[^/]+/g, ':');
+    let pattern = this.byUrl.get(shape);
     if (pattern === undefined) {
       pattern = { regex: patternRegex(url), methods: new Set(), url };
-      this.byUrl.set(url, pattern);
+      this.byUrl.set(shape, pattern);
       const segments = url.split('/');
       // A pattern whose first segment is a parameter is filed under the wildcard group.
       const key = groupKey(segments);
