@@ -34,6 +34,7 @@ export function createAuditInterceptor(logger: Logger): CallInterceptor {
           audit: true,
           reqId: ctx.requestId,
           adapter: ctx.adapter,
+          capability: call.operation.capability,
           operation: call.operation.key,
           call: call.name,
           organizationId: values['id'],

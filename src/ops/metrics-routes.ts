@@ -76,8 +76,8 @@ export function registerMetrics(app: FastifyInstance, metrics: GatewayMetrics): 
   app.decorateRequest('metered', false);
   app.decorateRequest('meter', null);
   app.addHook('onRoute', function attachMeter(route: RouteOptions) {
-    const config = (route.config ?? {}) as { operationId?: string; meter?: RouteMeter };
-    route.config = { ...config, meter: metrics.meter(config.operationId ?? route.url) };
+    const config = (route.config ?? {}) as { operationId?: string; capability?: string; meter?: RouteMeter };
+    route.config = { ...config, meter: metrics.meter(config.operationId ?? route.url, config.capability) };
   });
   // Starts and finishes are counted by the log controller (requestStarted/requestFinished); a client that
   // leaves never gets a finished response, so aborts need their own hook.

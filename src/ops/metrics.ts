@@ -131,13 +131,15 @@ export class RouteMeter {
   constructor(
     private readonly metrics: GatewayMetrics,
     readonly operation: string,
+    /** The capability serving the route, in a set of several (docs/families.md); undefined otherwise. */
+    readonly capability?: string | undefined,
   ) {}
 
   /** record counts one finished request. */
   record(status: number, seconds: number): void {
     let series = this.byStatus.get(status);
     if (series === undefined) {
-      const labels = { operation: this.operation, status: String(status) };
+      const labels: Labels = this.capability === undefined ? { operation: this.operation, status: String(status) } : { capability: this.capability, operation: this.operation, status: String(status) };
       series = { count: this.metrics.requests.add(new CounterSeries(labels)), duration: this.metrics.requestDuration.add(new HistogramSeries(labels)) };
       this.byStatus.set(status, series);
     }
@@ -195,12 +197,13 @@ export class GatewayMetrics implements UpstreamObserver {
     return this.registry.metrics();
   }
 
-  /** meter is the recorder of one route or operation (the same one for the same name). */
-  meter(operation: string): RouteMeter {
-    let meter = this.meters.get(operation);
+  /** meter is the recorder of one route or operation (the same one for the same name and capability). */
+  meter(operation: string, capability?: string): RouteMeter {
+    const key = capability === undefined ? operation : `${capability}\0${operation}`;
+    let meter = this.meters.get(key);
     if (meter === undefined) {
-      meter = new RouteMeter(this, operation);
-      this.meters.set(operation, meter);
+      meter = new RouteMeter(this, operation, capability);
+      this.meters.set(key, meter);
     }
     return meter;
   }
@@ -210,7 +213,7 @@ export class GatewayMetrics implements UpstreamObserver {
     const series = this.upstreamSeries(op);
     let s = series.byOutcome.get(outcome);
     if (s === undefined) {
-      s = this.upstreamDuration.add(new HistogramSeries({ upstream: op.upstream.namespace, operation: op.key, status: outcomeLabel(outcome) }));
+      s = this.upstreamDuration.add(new HistogramSeries({ upstream: op.upstream.namespace, ...capabilityLabel(op), operation: op.key, status: outcomeLabel(outcome) }));
       series.byOutcome.set(outcome, s);
     }
     s.observe(durationMs / 1000);
@@ -221,7 +224,7 @@ export class GatewayMetrics implements UpstreamObserver {
     const series = this.upstreamSeries(op);
     let s = series.retries.get(reason);
     if (s === undefined) {
-      s = this.retries.add(new CounterSeries({ upstream: op.upstream.namespace, operation: op.key, reason: outcomeLabel(reason) }));
+      s = this.retries.add(new CounterSeries({ upstream: op.upstream.namespace, ...capabilityLabel(op), operation: op.key, reason: outcomeLabel(reason) }));
       series.retries.set(reason, s);
     }
     s.value++;
@@ -243,13 +246,20 @@ export class GatewayMetrics implements UpstreamObserver {
   }
 
   private upstreamSeries(op: CompiledOperation): UpstreamSeries {
-    let series = this.upstreamByOp.get(op.key);
+    // In a set, two capabilities may reuse one `namespace.operation` key.
+    const key = op.capability === undefined ? op.key : `${op.capability}\0${op.key}`;
+    let series = this.upstreamByOp.get(key);
     if (series === undefined) {
       series = { byOutcome: new Map(), retries: new Map() };
-      this.upstreamByOp.set(op.key, series);
+      this.upstreamByOp.set(key, series);
     }
     return series;
   }
+}
+
+/** capabilityLabel is the `capability` label of an operation served in a set of several capabilities. */
+function capabilityLabel(op: CompiledOperation): Labels {
+  return op.capability === undefined ? {} : { capability: op.capability };
 }
 
 function outcomeLabel(outcome: number | ErrorCode): string {

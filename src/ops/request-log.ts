@@ -19,6 +19,8 @@ export interface AccessFields {
   /** The URL, query string included (it is cut off here: it may carry credentials). */
   readonly url: string;
   readonly operationId: string | undefined;
+  /** The capability serving the route, in a set of several (docs/families.md). */
+  readonly capability?: string | undefined;
   readonly statusCode: number;
   /** 0 when no upstream call was made. */
   readonly upstreamStatus: number;
@@ -33,6 +35,7 @@ export function formatAccessLine(f: AccessFields): string {
   const q = f.url.indexOf('?');
   let line = `${LINE_START}${isoTime()}${ACCESS_LINE_BASE},"reqId":${JSON.stringify(f.reqId)},"method":${JSON.stringify(f.method)},"path":${JSON.stringify(q === -1 ? f.url : f.url.slice(0, q))}`;
   if (f.operationId !== undefined) line += `,"operationId":${JSON.stringify(f.operationId)}`;
+  if (f.capability !== undefined) line += `,"capability":${JSON.stringify(f.capability)}`;
   line += `,"statusCode":${f.statusCode}`;
   if (f.upstreamStatus !== 0) line += `,"upstreamStatus":${f.upstreamStatus}`;
   if (f.code !== '') line += `,"code":${JSON.stringify(f.code)}`;
@@ -46,6 +49,7 @@ function accessLine(request: FastifyRequest, reply: FastifyReply): string {
     method: request.method,
     url: request.url,
     operationId: request.routeOptions.config.operationId,
+    capability: request.routeOptions.config.capability,
     statusCode: reply.statusCode,
     upstreamStatus: request.upstreamStatus,
     code: request.errorCode,
@@ -80,6 +84,7 @@ export class GatewayLogController extends LogController {
           method: request.method,
           path: q === -1 ? url : url.slice(0, q),
           operationId: request.routeOptions.config.operationId,
+          capability: request.routeOptions.config.capability,
           statusCode: reply.statusCode,
           upstreamStatus: request.upstreamStatus === 0 ? undefined : request.upstreamStatus,
           code: request.errorCode === '' ? undefined : request.errorCode,

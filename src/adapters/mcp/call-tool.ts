@@ -119,6 +119,7 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
       reqId: ctx.requestId,
       adapter: 'mcp',
       tool: entry.tool.name,
+      capability: entry.tool.operation.capability,
       operation: entry.tool.operation.key,
       keyId: ctx.caller?.id,
       upstreamStatus,

@@ -133,7 +133,7 @@ export class RestFastPath {
       if (!qualifies(route)) continue;
       const schema = objectSchemaOf(route.inputs, 'path');
       const validate = schema === undefined ? undefined : (compile({ schema: schema as FastifySchema, httpPart: 'params', method: 'GET', url: route.url }) as unknown as ParamsValidator);
-      const fast = new FastRoute(route, validate, options.metrics?.meter(route.operationId));
+      const fast = new FastRoute(route, validate, options.metrics?.meter(route.operationId, route.operation.capability));
       const key = shapeKey(fast.segments);
       const list = this.byShape.get(key) ?? [];
       list.push(fast);
@@ -321,6 +321,7 @@ export class RestFastPath {
         method: state.req.method ?? 'GET',
         url: state.req.url ?? '',
         operationId: state.fast.route.operationId,
+        capability: state.fast.route.operation.capability,
         statusCode: res.statusCode,
         upstreamStatus: state.upstreamStatus,
         code: state.code,

@@ -22,6 +22,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The capability operation a route serves (logged on every request). */
     operationId?: string;
+    /** The capability of a set serving the route (logged and a metric label; docs/families.md). */
+    capability?: string;
   }
 }
 
@@ -144,7 +146,7 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
     method: route.method,
     url: route.url,
     schema,
-    config: { operationId: route.operationId, scope: requiredScope(route) },
+    config: { operationId: route.operationId, capability: route.operation.capability, scope: requiredScope(route) },
     handler: routeHandler(route, deps),
   };
 }
