@@ -202,11 +202,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     // One MCP listener per declared port; over stdio only the first adapter's tools are served.
     for (const [index, mcpAdapter] of (config.mcpStdio ? capability.mcp.slice(0, 1) : capability.mcp).entries()) {
       // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
-      const { startMcpAdapter } = await import('./adapters/mcp/index.js');
+      const [{ startMcpAdapter }, { McpServers }] = await Promise.all([import('./adapters/mcp/index.js'), import('./adapters/mcp/server.js')]);
       // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
       const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
       const deps = { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools };
-      const scopes = new McpScopes(deps);
+      const scopes = new McpScopes((scope) => new McpServers(scope, deps));
       await scopes.update(initial.set.mcpScopes[index] ?? new Map());
       mcpScopes.push(scopes);
       const started = await startMcpAdapter(mcpAdapter, deps, {

@@ -5,15 +5,15 @@
  * removed one loses it (its connected clients are disconnected).
  */
 import type { CompiledMcpAdapter } from '../capability/compiled.js';
-import type { McpCallDeps } from '../adapters/mcp/call-tool.js';
 import type { McpScopeLookup } from '../adapters/mcp/http-server.js';
-import { McpServers } from '../adapters/mcp/server.js';
+import type { McpServers } from '../adapters/mcp/server.js';
 
 /** McpScopes holds the protocol servers of every per-capability endpoint on one MCP port. */
 export class McpScopes implements McpScopeLookup {
   private readonly servers = new Map<string, McpServers>();
 
-  constructor(private readonly deps: McpCallDeps) {}
+  /** `create` builds one endpoint's servers; passed in so the MCP SDK stays loaded on demand (src/gateway.ts). */
+  constructor(private readonly create: (adapter: CompiledMcpAdapter) => McpServers) {}
 
   /** get implements McpScopeLookup. */
   get(capability: string): McpServers | undefined {
@@ -35,7 +35,7 @@ export class McpScopes implements McpScopeLookup {
     }
     for (const [name, adapter] of scopes) {
       const servers = this.servers.get(name);
-      if (servers === undefined) this.servers.set(name, new McpServers(adapter, this.deps));
+      if (servers === undefined) this.servers.set(name, this.create(adapter));
       else servers.replaceTools(adapter);
     }
     await Promise.allSettled(gone.map((s) => s.closeAll()));
