@@ -133,7 +133,7 @@ function servedModel(name: string, members: readonly SetMember[]): CompiledCapab
     description: `${members.length} capabilities served by one gateway: ${members.map((m) => `${m.name} (${m.capability.model.info.label})`).join(', ')}.`,
     tags: [...new Set(members.flatMap((m) => m.capability.model.info.tags))],
     version: first.info.version,
-    contact: first.info.contact,
+    contact: members.find((m) => m.capability.model.info.contact !== undefined)?.capability.model.info.contact,
   };
   return { ...first, info, envBinds };
 }
