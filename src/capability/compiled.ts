@@ -57,7 +57,7 @@ export interface CompiledUpstream {
 export interface CompiledOperation {
   /** `namespace.operation`, unique in the capability. */
   readonly key: string;
-  /** The name of the capability (its file, src/family/names.ts) that declares it, once loaded into a capability set. */
+  /** The name of the capability (its file, src/family/names.ts) that declares it, when served in a set of several. */
   readonly capability?: string | undefined;
   readonly name: string;
   readonly upstream: CompiledUpstream;

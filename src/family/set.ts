@@ -155,7 +155,7 @@ export function assembleCapabilitySet(setName: string, loaded: readonly LoadedMe
       continue;
     }
     byName.set(name, l.file);
-    members.push({ name, file: l.file, capability: relinkCapability(l.capability, name, upstreams) });
+    members.push({ name, file: l.file, capability: relinkCapability(l.capability, loaded.length > 1 ? name : undefined, upstreams) });
   }
   const lineOfFile = new Map(loaded.map((l) => [l.file, l.lineOf]));
   const owners: RouteOwner[] = members.flatMap((m) =>

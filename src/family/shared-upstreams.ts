@@ -43,14 +43,15 @@ export class SharedUpstreams {
 
 /**
  * relinkCapability returns the capability with its operations pointing at the
- * set's shared upstreams and stamped with the capability's name; routes and
- * tools are rebuilt around the new operations (boot-time copies only).
+ * set's shared upstreams and stamped with `stamp`, the capability's name in a set
+ * of several (logs, metrics; one capability alone logs as it always did); routes
+ * and tools are rebuilt around the new operations (boot-time copies only).
  */
-export function relinkCapability(capability: CompiledCapability, name: string, upstreams: SharedUpstreams): CompiledCapability {
+export function relinkCapability(capability: CompiledCapability, stamp: string | undefined, upstreams: SharedUpstreams): CompiledCapability {
   const operations = new Map<string, CompiledOperation>();
   const relinked = new Map<CompiledOperation, CompiledOperation>();
   for (const [key, op] of capability.operations) {
-    const next: CompiledOperation = { ...op, upstream: upstreams.intern(op.upstream), capability: name };
+    const next: CompiledOperation = { ...op, upstream: upstreams.intern(op.upstream), capability: stamp };
     operations.set(key, next);
     relinked.set(op, next);
   }

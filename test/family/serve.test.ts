@@ -114,10 +114,13 @@ t.test('one MCP endpoint with <capability>.<tool> names, and each capability on 
   t.match(missing.headers.get('content-type'), /application\/problem\+json/);
 });
 
-t.test('logs carry the capability of each call', async (t) => {
+t.test('logs and metrics carry the capability of each call', async (t) => {
   const before = gw.logs.length;
   await sendJson(gw.url, 'PATCH', '/v1/api/tasks/1', { is_labeled: true });
   const lines = gw.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
   t.ok(lines.some((l) => l['msg'] === 'request completed' && l['capability'] === 'tasks'), 'the request line names the capability');
   t.ok(lines.some((l) => l['audit'] === true && l['capability'] === 'tasks'), 'the audit line names the capability');
+  const metrics = (await sendJson(gw.url, 'GET', '/metrics')).text;
+  t.match(metrics, /naftiko_gateway_http_requests_total\{capability="tasks",operation="updateTask",status="200"\} [1-9]/, 'request metrics carry a capability label');
+  t.match(metrics, /naftiko_gateway_upstream_request_duration_seconds_count\{upstream="label-studio-subpackage-organizations",capability="tasks",operation="label-studio-tasks\.update",status="200"\} [1-9]/, 'and so do upstream metrics (the shared upstream keeps the first capability\'s namespace)');
 });
