@@ -90,7 +90,7 @@ t.test('tool names: <capability>.<tool> on the shared endpoint, original names p
   t.ok(names.includes('users.get-user') && names.includes('users-archive.get-user'), 'the colliding name is reachable for both capabilities');
   t.equal(new Set(names).size, names.length, 'every name is unique');
   const a = await shared.callTool({ name: 'users-archive.get-user', arguments: { id: 11 } });
-  t.match(a.structuredContent, { id: 11, username: 'adam' });
+  t.match(a.structuredContent, { result: { id: 11, username: 'adam' } }, 'an undeclared output is wrapped as {result} (docs/mcp.md)');
   const own = await connectMcp(`${gw.gateway.mcpUrl as string}/mcp/users-archive`);
   t.teardown(() => own.close());
   t.same((await own.listTools()).tools.map((tool) => tool.name).filter((n) => n !== 'list-role-changes').sort(), ['get-user', 'list-users', 'update-user', 'whoami']);
