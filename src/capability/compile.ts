@@ -4,7 +4,8 @@
  * templates and routes, and build the frozen route tables adapters serve.
  */
 import { compileBody } from './body-template.js';
-import { compileOutput, compileSelect } from './jsonpath.js';
+import { compileSelect } from '../mapping/jsonpath.js';
+import { compileOutput } from '../mapping/output.js';
 import { compileLedgerExtension } from './ledger-extension.js';
 import type {
   AuthenticationModel,

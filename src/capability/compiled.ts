@@ -4,7 +4,7 @@
  */
 import type { JSONValue } from 'json-p3';
 import type { CompiledBody } from './body-template.js';
-import type { CompiledOutput } from './jsonpath.js';
+import type { CompiledOutput } from '../mapping/output.js';
 import type { CompiledLedgerSpec } from './ledger-extension.js';
 import type {
   CapabilityModel,

@@ -3,7 +3,7 @@
  * Naftiko shapes it shares): plain YAML value → CapabilityModel, collecting
  * every problem with its YAML path instead of stopping at the first.
  */
-import { checkJsonPath, normalizeJsonPath } from './jsonpath.js';
+import { checkJsonPath, normalizeJsonPath } from '../mapping/jsonpath.js';
 import { checkJsonSchema } from './json-schema.js';
 import { parseLedgerExtension } from './ledger-extension.js';
 import {

@@ -1,11 +1,11 @@
 /**
- * Reading an upstream body: bounded in size, decoded by the operation's raw
- * format, and mapped by the exposure's output mapping.
+ * Reading an upstream body: bounded in size, then decoded and mapped by
+ * src/mapping (the operation's raw format, the exposure's output mapping).
  */
-import { createRequire } from 'node:module';
 import type { JSONValue } from 'json-p3';
 import type { CompiledCall } from '../capability/compiled.js';
 import { GatewayError } from '../core/errors.js';
+import { decodeBody } from '../mapping/decode.js';
 import type { UpstreamResponse } from './client.js';
 import { toGatewayError } from './client.js';
 
@@ -49,48 +49,6 @@ export async function readFramedBody(call: CompiledCall, res: UpstreamResponse, 
 /** readBodyText reads the whole body as UTF-8, failing past `maxBytes`. */
 export async function readBodyText(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<string> {
   return (await readBodyBytes(call, res, maxBytes, timeoutMs)).toString('utf8');
-}
-
-// The XML, YAML and CSV decoders are loaded on first use (synchronously: they are CommonJS too), so a
-// capability of JSON operations never loads them (~75 ms of start-up CPU, and their memory).
-const requireDecoder = createRequire(import.meta.url);
-let xmlParser: import('fast-xml-parser').XMLParser | undefined;
-
-/** XML elements become objects, attributes `@_name`, repeated elements arrays (fast-xml-parser defaults). */
-function parseXml(text: string): JSONValue {
-  if (xmlParser === undefined) {
-    const { XMLParser } = requireDecoder('fast-xml-parser') as typeof import('fast-xml-parser');
-    xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: true });
-  }
-  return xmlParser.parse(text) as JSONValue;
-}
-
-/** Delimiters of the official dialect's delimited formats. */
-const DELIMITERS: Readonly<Record<string, string>> = { csv: ',', tsv: '\t', psv: '|' };
-
-function decodeNonJson(format: string, text: string): JSONValue {
-  if (format === 'xml') return parseXml(text);
-  if (format === 'yaml') {
-    const { parse } = requireDecoder('yaml') as typeof import('yaml');
-    return (parse(text, { maxAliasCount: 100 }) ?? null) as JSONValue;
-  }
-  const delimiter = DELIMITERS[format];
-  if (delimiter !== undefined) {
-    const { parse } = requireDecoder('csv-parse/sync') as typeof import('csv-parse/sync');
-    // A header row names the fields: each record becomes an object, so `$[*].name` maps a column.
-    return parse(text, { columns: true, delimiter, skip_empty_lines: true, trim: true }) as JSONValue;
-  }
-  return text;
-}
-
-/** decodeBody turns raw upstream text into a JSON value according to `outputRawFormat`. */
-export function decodeBody(call: CompiledCall, text: string): JSONValue {
-  const format = call.operation.outputRawFormat;
-  try {
-    return format === 'json' ? (JSON.parse(text) as JSONValue) : decodeNonJson(format, text);
-  } catch {
-    throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${call.operation.key} with a body that is not valid ${format}`);
-  }
 }
 
 /** readMappedOutput reads, decodes and maps a successful upstream response. Undefined means no body. */

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { compile, type JSONValue } from 'json-p3';
 import t from 'tap';
-import { generalMapper, plainSteps, queryMapper } from '../../src/capability/jsonpath.js';
+import { generalMapper, plainSteps, queryMapper } from '../../src/mapping/jsonpath.js';
 
 const KEYS = ['id', 'title', 'a', 'b', '0', 'constructor', 'toString'];
 

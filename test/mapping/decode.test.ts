@@ -4,7 +4,7 @@
 import t from 'tap';
 import type { CompiledCall } from '../../src/capability/compiled.js';
 import { GatewayError } from '../../src/core/errors.js';
-import { decodeBody } from '../../src/upstream/response.js';
+import { decodeBody } from '../../src/mapping/decode.js';
 
 function callWith(format: string): CompiledCall {
   return { operation: { key: 'ns.op', outputRawFormat: format } } as unknown as CompiledCall;
