@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     bodyLimitBytes: 1 << 20,
     requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 72_000,
-    info: capability.model.info,
+    model: capability.model,
     auth: DISABLED_AUTH,
   });
   await app.ready();

@@ -163,7 +163,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs,
       keepAliveTimeoutMs: 72_000,
-      info: served.model.info,
+      model: served.model,
       metrics,
       readiness: { breakers, cooldownMs: breakerCooldownMs, capability: served.model.info?.label ?? config.capabilityPath },
       protection: {

@@ -1,6 +1,7 @@
 /**
- * The compiled capability: plain, frozen route tables built once at boot.
- * Adapters only read these; nothing here is rebuilt per request.
+ * The compiled capability: plain, deep-frozen, transport-neutral tables built
+ * once at boot. Adapters only read these and derive their own naming (router
+ * paths, OpenAPI operation ids, MCP annotations); nothing is rebuilt per request.
  */
 import type { JSONValue } from 'json-p3';
 import type { CompiledBody } from './body-template.js';
@@ -99,6 +100,14 @@ export interface InputBinding {
 export interface CompiledCall {
   readonly name: string;
   readonly description: string | undefined;
+  /** The description without decoration (emoji), for summaries and tool descriptions. */
+  readonly summary: string | undefined;
+  /** Hints the exposure itself declares (unset ones fall back to the operation's). */
+  readonly declaredHints: HintsModel;
+  /** Whether the call changes upstream state: the audit line, the ledger and scopes read this one answer. */
+  readonly mutates: boolean;
+  /** The inbound key scope the call needs: `read` when it does not mutate. */
+  readonly scope: 'read' | 'write';
   readonly operation: CompiledOperation;
   readonly inputs: readonly InputBinding[];
   readonly output: CompiledOutput;
@@ -112,8 +121,9 @@ export interface CompiledRestRoute extends CompiledCall {
   readonly method: HttpMethod;
   /** The capability's path (`/v1/api/organizations/{id}`). */
   readonly path: string;
-  /** The router's path (`/v1/api/organizations/:id`); parameter names are made router-safe (`{project-pk}` → `:project_pk`). */
-  readonly url: string;
+  /** The path split into literals and `{param}`s; `path` inputs name these params. */
+  readonly pathSegments: readonly PathSegment[];
+  /** The route's stable id (after the MCP tool calling the same operation, else method + name); capability sets prefix clashing ones. */
   readonly operationId: string;
   readonly resourceName: string;
   readonly resourceDescription: string | undefined;
@@ -122,7 +132,6 @@ export interface CompiledRestRoute extends CompiledCall {
 /** CompiledMcpTool is one MCP tool. */
 export interface CompiledMcpTool extends CompiledCall {
   readonly title: string | undefined;
-  readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
 }
 
 /** CompiledRestAdapter is a REST `exposes` entry. */

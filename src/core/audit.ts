@@ -9,7 +9,7 @@ import type { CompiledCall } from '../capability/compiled.js';
 import type { CallInterceptor, InputValues, InvokeContext, Outcome } from './operation.js';
 
 function isMutating(call: CompiledCall): boolean {
-  return call.operation.method !== 'GET';
+  return call.mutates;
 }
 
 function field(body: unknown, name: string): unknown {

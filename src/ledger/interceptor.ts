@@ -11,8 +11,6 @@ import { GatewayError } from '../core/errors.js';
 import type { EntryStatus } from './entry.js';
 import type { IntentResult, LedgerStore } from './store.js';
 
-/** Methods that change nothing upstream and are not recorded. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** MAX_REASON_LENGTH bounds an override reason kept in the ledger. */
 export const MAX_REASON_LENGTH = 500;
 /** WRITE_SCOPE is the caller scope that may override the guard once inbound authentication is on. */
@@ -95,8 +93,9 @@ export class LedgerInterceptor implements CallInterceptor {
     private readonly defaultTimeoutMs: number,
   ) {}
 
+  /** Calls that change nothing upstream are not recorded (the capability's one `mutates` answer). */
   appliesTo(call: CompiledCall): boolean {
-    return !SAFE_METHODS.has(call.operation.method);
+    return call.mutates;
   }
 
   async before(call: CompiledCall, values: InputValues, ctx: InvokeContext): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CompiledCall, CompiledMcpTool } from '../capability/compiled.js';
+import type { CompiledCall } from '../capability/compiled.js';
 import type { Caller } from '../core/operation.js';
 import { GatewayError } from '../core/errors.js';
 import type { ApiKey, Scope } from './api-keys.js';
@@ -40,15 +40,6 @@ function presentedKey(headers: IncomingHttpHeaders): string | GatewayError {
     return unauthenticated('the Authorization header must use the Bearer scheme with a gateway API key');
   }
   return unauthenticated('a gateway API key is required (Authorization: Bearer <key> or x-api-key)');
-}
-
-/**
- * requiredScope is `read` for read-only calls, else `write`: an MCP tool's own
- * hints decide, a REST route uses its operation's (GET, or `hints.readOnly`).
- */
-export function requiredScope(call: CompiledCall | CompiledMcpTool): Scope {
-  const hints = 'hints' in call ? call.hints : call.operation.hints;
-  return hints.readOnly ? 'read' : 'write';
 }
 
 /** InboundAuth checks gateway API keys; with no keys configured it is disabled and lets everything through. */
@@ -92,7 +83,7 @@ export class InboundAuth {
 
   /** authorize returns a 403 when the caller lacks the scope the call needs, else undefined. */
   authorize(caller: Caller | undefined, call: CompiledCall): GatewayError | undefined {
-    return this.authorizeScope(caller, requiredScope(call));
+    return this.authorizeScope(caller, call.scope);
   }
 
   /** authorizeScope returns a 403 when the caller lacks `scope`, else undefined. */

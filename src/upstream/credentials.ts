@@ -7,7 +7,7 @@
  */
 import { compile, type JSONPathQuery, type JSONValue } from 'json-p3';
 import type { Pool } from 'undici';
-import { hasScheme } from '../capability/compile.js';
+import { hasScheme } from '../capability/compile-upstream.js';
 import type { CompiledRefresh, CompiledUpstream } from '../capability/compiled.js';
 import { GatewayError } from '../core/errors.js';
 import { isJwtRefreshToken, readJwtClaims } from './jwt.js';

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { checkCapabilityFile, type CapabilityProblem } from '../../src/capability/index.js';
+import { compileRestTable } from '../../src/adapters/rest/route-table.js';
 
 function has(problems: readonly CapabilityProblem[], severity: 'error' | 'warning', message: RegExp, path?: string): boolean {
   return problems.some((p) => p.severity === severity && message.test(p.message) && (path === undefined || p.path === path));
@@ -60,8 +61,13 @@ t.test('generator quirks: kebab-case path parameters referenced with underscores
   const result = checkCapabilityFile('examples/repo-two-path-params.yaml', { env: {} });
   t.ok(result.ok);
   t.ok(has(result.problems, 'warning', /rest\.repo_name refers to the path parameter \{repo-name\}/));
-  const route = result.compiled?.rest[0]?.routes[0];
+  const compiled = result.compiled;
+  if (compiled === undefined) throw new Error('not compiled');
+  // The capability keeps the template's name; the REST adapter makes it router-safe.
+  t.match(compiled.rest[0]?.routes[0]?.inputs.find((i) => i.source.kind === 'path' && i.source.name !== 'owner')?.source, { kind: 'path', name: 'repo-name' });
+  const route = compileRestTable(compiled.rest[0]!).routes[0];
   t.equal(route?.url, '/v1/repos/:owner/:repo_name', 'router-safe parameter name');
+  t.match(route?.inputs.find((i) => i.source.kind === 'path' && i.source.name !== 'owner')?.source, { kind: 'path', name: 'repo_name' });
 });
 
 t.test('an ambiguous binding is an error', async (t) => {

@@ -26,7 +26,7 @@ t.test('headers trickling in past headersTimeout get 408 and the connection clos
     keepAliveTimeoutMs: 5_000,
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     auth: DISABLED_AUTH,
-    info: capability.model.info,
+    model: capability.model,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(async () => {

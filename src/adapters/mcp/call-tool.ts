@@ -14,7 +14,7 @@ import type { InputValues, InvokeContext } from '../../core/operation.js';
 import { problemToolResult, type BuiltinTool, type ToolCallContext } from '../../core/tool.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { readBodyText, readMappedOutput } from '../../upstream/response.js';
-import { requiredScope, type InboundAuth } from '../../security/inbound-auth.js';
+import type { InboundAuth } from '../../security/inbound-auth.js';
 import type { McpToolEntry } from './tool-table.js';
 
 /** McpCallDeps are the services a tool call uses. */
@@ -99,7 +99,7 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
   let code: string | undefined;
   let result: CallToolResult;
   try {
-    const denied = deps.auth?.authorizeScope(ctx.caller, requiredScope(entry.tool));
+    const denied = deps.auth?.authorizeScope(ctx.caller, entry.tool.scope);
     if (denied !== undefined) throw denied;
     if (!entry.validate(input)) throw validationError('arguments', entry.validate.errors ?? []);
     const invokeCtx: InvokeContext = { requestId: ctx.requestId, adapter: 'mcp', signal: ctx.signal, headers: ctx.headers, caller: ctx.caller };

@@ -10,7 +10,7 @@ import { McpServers } from './server.js';
 import { serveMcpStdio } from './stdio.js';
 import type { McpToolTable } from './tool-table.js';
 
-export { cleanDescription, compileToolTable, type McpToolTable } from './tool-table.js';
+export { compileToolTable, type McpToolTable } from './tool-table.js';
 export type { Authenticate } from './access.js';
 
 /** McpAdapterOptions choose the transport, where to listen, and the HTTP limits. */

@@ -7,6 +7,8 @@ import type { ValidateFunction } from 'ajv';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpAdapter, CompiledMcpTool } from '../../capability/compiled.js';
 import type { JsonSchema } from '../../capability/model.js';
+import { plainText } from '../../capability/plain-text.js';
+import { mergeHints, methodHints } from '../../capability/semantics.js';
 import { objectSchemaOf, type ObjectSchema } from '../input-schema.js';
 import { compileJsonValidator } from '../../core/json-validation.js';
 import { outputSchema } from '../output-schema.js';
@@ -33,16 +35,6 @@ export interface McpToolTable {
   readonly adapter: CompiledMcpAdapter;
   readonly list: readonly Tool[];
   readonly byName: ReadonlyMap<string, McpToolEntry>;
-}
-
-// Leading/trailing emoji, symbols and variation selectors (the seed's "✨ Update organization").
-const DECORATION = /^[\p{Extended_Pictographic}\p{So}\uFE0F\u200D\s]+|[\p{Extended_Pictographic}\p{So}\uFE0F\u200D\s]+$/gu;
-
-/** cleanDescription strips decoration and surrounding whitespace. */
-export function cleanDescription(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const clean = text.replace(DECORATION, '');
-  return clean === '' ? undefined : clean;
 }
 
 /** inputSchemaOf is the tool's arguments object; undeclared arguments are refused so a misspelt name is not silently dropped. */
@@ -88,9 +80,9 @@ function problemFits(schema: Tool['outputSchema']): boolean {
 
 /** titleOf is the declared title, else the description's first sentence, else the name in words. */
 function titleOf(tool: CompiledMcpTool): string {
-  const declared = cleanDescription(tool.title);
+  const declared = plainText(tool.title);
   if (declared !== undefined) return declared;
-  const sentence = cleanDescription(tool.description)?.split(/(?<=\.)\s/)[0]?.replace(/\.$/, '');
+  const sentence = tool.summary?.split(/(?<=\.)\s/)[0]?.replace(/\.$/, '');
   if (sentence !== undefined && sentence.length <= 60) return sentence;
   const words = tool.name.replace(/[-_]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
@@ -99,18 +91,20 @@ function titleOf(tool: CompiledMcpTool): string {
 function compileEntry(tool: CompiledMcpTool): McpToolEntry {
   const inputSchema = inputSchemaOf(tool);
   const output = outputShapeOf(tool);
+  // MCP annotations: the tool's own hints over what its method says (readOnly is the capability's one `mutates` answer).
+  const hints = mergeHints(methodHints(tool.operation.method), tool.declaredHints);
   const definition: Tool = {
     name: tool.name,
     inputSchema: inputSchema as Tool['inputSchema'],
     outputSchema: output.schema,
     annotations: {
-      readOnlyHint: tool.hints.readOnly,
-      destructiveHint: tool.hints.destructive,
-      idempotentHint: tool.hints.idempotent,
-      openWorldHint: tool.hints.openWorld,
+      readOnlyHint: !tool.mutates,
+      destructiveHint: hints.destructive,
+      idempotentHint: hints.idempotent,
+      openWorldHint: hints.openWorld,
     },
   };
-  const description = cleanDescription(tool.description);
+  const description = tool.summary;
   if (description !== undefined) definition.description = description;
   const title = titleOf(tool);
   definition.title = title;

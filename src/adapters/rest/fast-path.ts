@@ -14,7 +14,6 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { pipeline } from 'node:stream';
 import type { FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
-import type { CompiledRestAdapter, CompiledRestRoute } from '../../capability/compiled.js';
 import { asGatewayError, GatewayError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
 import type { Caller, InputValues, InvokeContext } from '../../core/operation.js';
@@ -24,7 +23,8 @@ import type { GatewayMetrics, RouteMeter } from '../../ops/metrics.js';
 import { formatAccessLine } from '../../ops/request-log.js';
 import { genRequestId } from '../../ops/request-id.js';
 import type { Scope } from '../../security/api-keys.js';
-import { requiredScope, type InboundAuth } from '../../security/inbound-auth.js';
+import type { InboundAuth } from '../../security/inbound-auth.js';
+import type { RestRoute, RestTable } from './route-table.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { LightSignal } from '../../upstream/deadline.js';
 import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
@@ -49,7 +49,7 @@ class FastRoute {
   readonly scope: Scope;
 
   constructor(
-    readonly route: CompiledRestRoute,
+    readonly route: RestRoute,
     readonly validate: ParamsValidator | undefined,
     readonly meter: RouteMeter | undefined,
   ) {
@@ -63,12 +63,12 @@ class FastRoute {
     }
     this.segments = segments;
     this.names = names;
-    this.scope = requiredScope(route);
+    this.scope = route.scope;
   }
 }
 
 /** A route qualifies when it is a GET whose inputs are path parameters and constants only. */
-function qualifies(route: CompiledRestRoute): boolean {
+function qualifies(route: RestRoute): boolean {
   if (route.method !== 'GET') return false;
   for (const input of route.inputs) if (input.source.kind !== 'path' && input.source.kind !== 'const') return false;
   // Parameter names the router rewrote are not worth a second mapping here.
@@ -123,7 +123,7 @@ export class RestFastPath {
   private readonly logAccess: boolean;
 
   constructor(
-    adapter: CompiledRestAdapter,
+    adapter: RestTable,
     private readonly options: RestFastPathOptions,
   ) {
     this.upstream = options.invoker.upstream;
@@ -218,7 +218,7 @@ export class RestFastPath {
   }
 
   /** answer mirrors the fastify path's sendUpstream (routes.ts) on a raw response. */
-  private async answer(state: InFlight, route: CompiledRestRoute, upstream: UpstreamResponse, notes: readonly string[] | undefined, res: ServerResponse): Promise<void> {
+  private async answer(state: InFlight, route: RestRoute, upstream: UpstreamResponse, notes: readonly string[] | undefined, res: ServerResponse): Promise<void> {
     const status = upstream.statusCode;
     if (status >= 300 && status < 400) {
       upstream.body.destroy();

@@ -4,12 +4,13 @@
  * document): every parameter, body and response the gateway really serves,
  * including every status it can answer and the headers it sends.
  */
-import type { CompiledRestRoute } from '../../capability/compiled.js';
 import type { InfoModel, JsonSchema } from '../../capability/model.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { outputSchema } from '../output-schema.js';
 import { errorResponse, HEADER_NAMES, HEADERS, headerRef, JSON_MEDIA, PROBLEM_MEDIA, schemaRef, SCHEMAS, SECURITY_SCHEMES, UPSTREAM_PAGES } from './openapi-components.js';
 import { exampleOf } from './openapi-examples.js';
+import type { RestRoute } from './route-table.js';
+import { plainText } from '../../capability/plain-text.js';
 
 /** OPENAPI_VERSION is the version of the generated document. */
 export const OPENAPI_VERSION = '3.1.0';
@@ -43,18 +44,13 @@ const COMMON_ERRORS = ['400', '401', '403', '404', '408', '414', '429', '431', '
 const BODY_ERRORS = ['413', '415'];
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The capability dialect decorates some descriptions with emoji ("✨ Update organization"); they make poor summaries. */
-function plainText(text: string): string {
-  return text.replace(/\p{Extended_Pictographic}\uFE0F?/gu, '').replace(/\s+/g, ' ').trim();
-}
-
 /** successStatus is the status documented for success: Naftiko declares none, so POST creates (201) and the rest answer 200. */
-function successStatus(route: CompiledRestRoute): string {
+function successStatus(route: RestRoute): string {
   return route.method === 'POST' ? '201' : '200';
 }
 
 /** OpenAPI keeps `description` on the parameter; the schema keeps the constraints. */
-function parametersOf(route: CompiledRestRoute): JsonSchema[] {
+function parametersOf(route: RestRoute): JsonSchema[] {
   const out: JsonSchema[] = [];
   for (const kind of ['path', 'query', 'header'] as const) {
     const schema = objectSchemaOf(route.inputs, kind);
@@ -72,7 +68,7 @@ function parametersOf(route: CompiledRestRoute): JsonSchema[] {
   return out;
 }
 
-function requestBodyOf(route: CompiledRestRoute): JsonSchema | undefined {
+function requestBodyOf(route: RestRoute): JsonSchema | undefined {
   const body = bodyInput(route.inputs);
   const fields = objectSchemaOf(route.inputs, 'body-field');
   let schema: JsonSchema | undefined;
@@ -116,12 +112,12 @@ function errorResponses(statuses: readonly string[], options: OpenApiOptions): R
   return out;
 }
 
-function seatGuardOf(route: CompiledRestRoute, options: OpenApiOptions) {
+function seatGuardOf(route: RestRoute, options: OpenApiOptions) {
   return options.ledger ? route.operation.ledger?.seatGuard : undefined;
 }
 
-function operationOf(route: CompiledRestRoute, options: OpenApiOptions): JsonSchema {
-  const summary = plainText(route.description ?? route.name) || route.operationId;
+function operationOf(route: RestRoute, options: OpenApiOptions): JsonSchema {
+  const summary = (route.description === undefined ? plainText(route.name) : route.summary) ?? route.operationId;
   const guard = seatGuardOf(route, options);
   const parameters = parametersOf(route);
   const notes: string[] = [`${summary}.`];
@@ -215,7 +211,7 @@ function ledgerOperation(ledger: LedgerDocumentation, options: OpenApiOptions): 
   };
 }
 
-function tagsOf(routes: readonly CompiledRestRoute[], ledger: boolean): JsonSchema[] {
+function tagsOf(routes: readonly RestRoute[], ledger: boolean): JsonSchema[] {
   const tags = new Map<string, string | undefined>();
   for (const route of routes) {
     const name = route.resourceName || route.operationId;
@@ -256,7 +252,7 @@ function usedComponents(paths: unknown): Record<string, Record<string, JsonSchem
 }
 
 /** buildOpenApiDocument documents `routes` (and the ledger route when given) as served with `options`. */
-export function buildOpenApiDocument(routes: readonly CompiledRestRoute[], info: InfoModel, options: OpenApiOptions, ledger?: LedgerDocumentation): OpenApiDocument {
+export function buildOpenApiDocument(routes: readonly RestRoute[], info: InfoModel, options: OpenApiOptions, ledger?: LedgerDocumentation): OpenApiDocument {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   let operations = 0;
   for (const route of routes) {

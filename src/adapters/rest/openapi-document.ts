@@ -6,6 +6,7 @@
  */
 import type { CompiledCapability } from '../../capability/compiled.js';
 import { LEDGER_DOCUMENTATION } from './ledger-route.js';
+import { compileRestTable } from './route-table.js';
 import { buildOpenApiDocument } from './openapi-builder.js';
 import { hostForUrl, renderOpenApi, type OpenApiFormat, type OpenApiVersion } from './openapi.js';
 
@@ -31,7 +32,7 @@ export function renderCapabilityOpenApi(capability: CompiledCapability, format: 
   if (adapter === undefined) return undefined;
   const serverUrl = `http://${hostForUrl(settings.host)}:${settings.port ?? adapter.port}`;
   const doc = buildOpenApiDocument(
-    adapter.routes,
+    compileRestTable(adapter).routes,
     capability.model.info,
     { authenticated: settings.authenticated, ledger: settings.ledger, rateLimited: settings.rateLimited, serverUrl },
     settings.ledger ? LEDGER_DOCUMENTATION : undefined,

@@ -8,10 +8,10 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify as toYaml } from 'yaml';
-import type { CompiledRestRoute } from '../../capability/compiled.js';
 import type { InfoModel } from '../../capability/model.js';
 import { buildOpenApiDocument, type LedgerDocumentation, type OpenApiDocument, type OpenApiOptions } from './openapi-builder.js';
 import { toOpenApi30 } from './openapi-30.js';
+import type { RestRoute } from './route-table.js';
 
 export { OPENAPI_VERSION } from './openapi-builder.js';
 /** DOCS_PREFIX is where Swagger UI is served. */
@@ -42,7 +42,7 @@ class ServedDocuments {
   private readonly byPort = new Map<string, { doc: OpenApiDocument; texts: Map<string, string> }>();
 
   constructor(
-    private readonly routes: readonly CompiledRestRoute[],
+    private readonly routes: readonly RestRoute[],
     private readonly info: InfoModel,
     private readonly options: OpenApiOptions,
     private readonly ledger: LedgerDocumentation | undefined,
@@ -86,7 +86,7 @@ function sendDocument(documents: ServedDocuments, format: OpenApiFormat, version
  * registerOpenApi adds the document endpoints and Swagger UI for `routes`
  * (and the ledger route when `ledger` is given).
  */
-export function registerOpenApi(app: FastifyInstance, routes: readonly CompiledRestRoute[], info: InfoModel, options: OpenApiOptions, ledger?: LedgerDocumentation): void {
+export function registerOpenApi(app: FastifyInstance, routes: readonly RestRoute[], info: InfoModel, options: OpenApiOptions, ledger?: LedgerDocumentation): void {
   const documents = new ServedDocuments(routes, info, options, ledger);
   // Static mode: @fastify/swagger only hands the document to Swagger UI, which asks for it per request.
   void app.register(fastifySwagger, { mode: 'static', specification: { document: buildOpenApiDocument(routes, info, options, ledger) as never } });

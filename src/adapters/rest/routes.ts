@@ -6,17 +6,17 @@
 import { isUtf8 } from 'node:buffer';
 import type { JSONValue } from 'json-p3';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
+import type { InputBinding } from '../../capability/compiled.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
 import type { InputValues, InvokeContext } from '../../core/operation.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
-import { requiredScope } from '../../security/inbound-auth.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { clientAbortSignal } from './client-abort.js';
 import type { MethodIndex } from './method-index.js';
 import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
+import type { RestRoute, RestTable } from './route-table.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -89,7 +89,7 @@ function collectInputs(inputs: readonly InputBinding[], request: FastifyRequest)
  * unchanged; an identity-mapped JSON body is streamed without parsing;
  * anything else is read, decoded and mapped.
  */
-async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
+async function sendUpstream(route: RestRoute, deps: RestDeps, res: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
   const status = res.statusCode;
   reply.request.upstreamStatus = status;
   if (status >= 300 && status < 400) {
@@ -117,7 +117,7 @@ async function sendUpstream(route: CompiledRestRoute, deps: RestDeps, res: Upstr
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(output));
 }
 
-function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
+function routeHandler(route: RestRoute, deps: RestDeps) {
   const inputs = route.inputs;
   return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const values = collectInputs(inputs, request);
@@ -128,7 +128,7 @@ function routeHandler(route: CompiledRestRoute, deps: RestDeps) {
   };
 }
 
-function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
+function routeOptions(route: RestRoute, deps: RestDeps): RouteOptions {
   // Validation only: the OpenAPI document is built from the compiled routes (openapi-builder.ts).
   const schema: Record<string, unknown> = {};
   const params = objectSchemaOf(route.inputs, 'path');
@@ -146,13 +146,13 @@ function routeOptions(route: CompiledRestRoute, deps: RestDeps): RouteOptions {
     method: route.method,
     url: route.url,
     schema,
-    config: { operationId: route.operationId, capability: route.operation.capability, scope: requiredScope(route) },
+    config: { operationId: route.operationId, capability: route.operation.capability, scope: route.scope },
     handler: routeHandler(route, deps),
   };
 }
 
 /** registerRestRoutes adds the adapter's routes to a fastify instance and records their methods in `methods` (405 answers). */
-export function registerRestRoutes(app: FastifyInstance, adapter: CompiledRestAdapter, deps: RestDeps, methods: MethodIndex): void {
+export function registerRestRoutes(app: FastifyInstance, adapter: RestTable, deps: RestDeps, methods: MethodIndex): void {
   for (const route of adapter.routes) {
     app.route(routeOptions(route, deps));
     methods.add(route.method, route.url);

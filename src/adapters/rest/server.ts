@@ -5,7 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { CompiledRestAdapter } from '../../capability/compiled.js';
-import type { InfoModel } from '../../capability/model.js';
+import type { CapabilityModel } from '../../capability/model.js';
 import { GatewayError } from '../../core/errors.js';
 import type { SqlRunner } from '../../ledger/database.js';
 import { registerHealth } from '../../ops/health.js';
@@ -25,6 +25,7 @@ import { MethodIndex } from './method-index.js';
 import { registerOpenApi } from './openapi.js';
 import { errorHandler, frameworkErrorHandler, sendProblem } from '../http-problem.js';
 import { registerProtection, type ProtectionOptions } from './protection.js';
+import { compileRestTable } from './route-table.js';
 import { registerRestRoutes, type RestDeps } from './routes.js';
 
 declare module 'fastify' {
@@ -41,8 +42,8 @@ export interface RestServerOptions {
   /** Bounds the whole request (slow-loris protection); longer than any upstream timeout. */
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
-  /** The capability's `info`, for the OpenAPI document. */
-  readonly info: InfoModel;
+  /** The capability's model: `info` for the OpenAPI document, MCP tool names for operation ids. */
+  readonly model: CapabilityModel;
   /** Request metrics and `/metrics`, when given. */
   readonly metrics?: GatewayMetrics | undefined;
   /** `/readyz`, when given. */
@@ -148,11 +149,12 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   registerSecurityHooks(app, { auth: options.auth, corsOrigins: options.corsOrigins ?? [] });
   if (options.protection !== undefined) registerProtection(app, options.protection);
   if (options.metrics !== undefined) registerMetrics(app, options.metrics);
+  const table = compileRestTable(adapter);
   const ledgerOn = options.ledger !== undefined;
   registerOpenApi(
     app,
-    adapter.routes,
-    options.info,
+    table.routes,
+    options.model.info,
     { authenticated: options.auth.enabled, ledger: ledgerOn, rateLimited: (options.protection?.rateLimit ?? 0) > 0 },
     ledgerOn ? LEDGER_DOCUMENTATION : undefined,
   );
@@ -160,11 +162,11 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   void app.register(async function gatewayRoutes(instance: FastifyInstance) {
     registerHealth(instance);
     if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
-    registerRestRoutes(instance, adapter, deps, methods);
+    registerRestRoutes(instance, table, deps, methods);
     if (options.ledger !== undefined) registerLedgerRoute(instance, options.ledger);
   });
   if (!protectionOn(options.protection)) {
-    const fast = new RestFastPath(adapter, {
+    const fast = new RestFastPath(table, {
       invoker: deps.invoker,
       maxResponseBytes: deps.maxResponseBytes,
       auth: options.auth,

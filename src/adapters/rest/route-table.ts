@@ -1,0 +1,56 @@
+/**
+ * The REST adapter's router naming, derived once per app from the compiled
+ * routes: router paths with router-safe parameter names (find-my-way ends a
+ * parameter at `-` or `.`). The capability keeps the template's names.
+ */
+import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
+import type { PathSegment } from '../../capability/templates.js';
+
+/** RestRoute is a compiled route with its router path; `path` inputs use router parameter names. */
+export interface RestRoute extends CompiledRestRoute {
+  /** The router's path (`/v1/api/organizations/:id`); parameter names are made router-safe (`{project-pk}` → `:project_pk`). */
+  readonly url: string;
+}
+
+/** RestTable is a REST adapter ready to register. */
+export interface RestTable extends Omit<CompiledRestAdapter, 'routes'> {
+  readonly routes: readonly RestRoute[];
+}
+
+/**
+ * routerSafeNames maps path parameter names to names find-my-way can route:
+ * it ends a parameter at `-` or `.`, so `{project-pk}` is served as `:project_pk`.
+ */
+function routerSafeNames(segments: readonly PathSegment[]): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const s of segments) {
+    if (!('param' in s)) continue;
+    const base = s.param.replace(/[^A-Za-z0-9_]/g, '_');
+    let candidate = base;
+    for (let n = 2; taken.has(candidate); n++) candidate = `${base}_${n}`;
+    taken.add(candidate);
+    names.set(s.param, candidate);
+  }
+  return names;
+}
+
+/** toRouterPath turns `/v1/x/{id}` into `/v1/x/:id`. */
+function toRouterPath(segments: readonly PathSegment[], names: ReadonlyMap<string, string>): string {
+  let url = '';
+  for (const s of segments) url += 'literal' in s ? s.literal : `:${names.get(s.param) ?? s.param}`;
+  return url;
+}
+
+function withRouterNames(inputs: readonly InputBinding[], names: ReadonlyMap<string, string>): readonly InputBinding[] {
+  return inputs.map((b) => (b.source.kind === 'path' ? { ...b, source: { kind: 'path', name: names.get(b.source.name) ?? b.source.name } } : b));
+}
+
+/** compileRestTable derives every route's router path (once per app). */
+export function compileRestTable(adapter: CompiledRestAdapter): RestTable {
+  const routes = adapter.routes.map((route): RestRoute => {
+    const names = routerSafeNames(route.pathSegments);
+    return { ...route, inputs: withRouterNames(route.inputs, names), url: toRouterPath(route.pathSegments, names) };
+  });
+  return { ...adapter, routes };
+}
