@@ -1,5 +1,6 @@
 /** Compiling consumed operations: path templates, fixed values, the credential parameter, semantics (hints) and the ledger spec. */
 import { compileBody } from './body-template.js';
+import { compileAuditExtension } from './audit-extension.js';
 import { compileLedgerExtension } from './ledger-extension.js';
 import type { CapabilityModel, ConsumedOperationModel, ExposedCallModel, HintsModel, InputParameterModel } from './model.js';
 import type { CompiledAuth, CompiledOperation, CompiledUpstream } from './compiled.js';
@@ -107,6 +108,7 @@ export function compileConsumes(
         fixedValues,
         hints: mergeHints(methodHints(op.method), declaredHints(model, key)),
         ledger: compileLedgerExtension(op.ledger, parameters, problems),
+        audit: compileAuditExtension(op.audit, parameters, problems),
       });
     }
   });

@@ -6,6 +6,7 @@
 import type { JSONValue } from 'json-p3';
 import type { CompiledBody } from './body-template.js';
 import type { CompiledOutput } from '../mapping/output.js';
+import type { CompiledAuditField } from './audit-extension.js';
 import type { CompiledLedgerSpec } from './ledger-extension.js';
 import type {
   CapabilityModel,
@@ -81,6 +82,8 @@ export interface CompiledOperation {
   readonly hints: Required<{ [K in keyof HintsModel]: boolean }>;
   /** What the role-change ledger records and the seat guard checks (`x-ledger`, `x-seat-guard`). */
   readonly ledger: CompiledLedgerSpec | undefined;
+  /** What the audit line logs of the inputs (`x-audit`); empty logs no input values. */
+  readonly audit: readonly CompiledAuditField[];
 }
 
 /** Where a consumed parameter's value comes from at request time. */

@@ -3,6 +3,7 @@
  * either dialect, before anything is resolved against the environment.
  */
 
+import type { AuditFieldModel } from './audit-extension.js';
 import type { LedgerExtensionModel } from './ledger-extension.js';
 
 /** HTTP methods a capability may declare. */
@@ -128,6 +129,8 @@ export interface ConsumedOperationModel {
   readonly body: BodyTemplateModel | undefined;
   /** Extensions `x-ledger` / `x-seat-guard` (role-change ledger and seat-rotation guard). */
   readonly ledger: LedgerExtensionModel | undefined;
+  /** Extension `x-audit`: the inputs the audit line logs (none when absent). */
+  readonly audit: readonly AuditFieldModel[] | undefined;
   readonly yamlPath: string;
 }
 

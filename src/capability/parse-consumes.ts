@@ -1,4 +1,5 @@
 /** Parsing `consumes` entries: base URI, authentication, operations, bodies and resilience overrides. */
+import { parseAuditExtension } from './audit-extension.js';
 import { parseLedgerExtension } from './ledger-extension.js';
 import { HTTP_METHODS, RAW_FORMATS, type AuthenticationModel, type BodyTemplateModel, type ConsumedOperationModel, type ConsumesModel, type OperationResilienceModel, type RefreshModel } from './model.js';
 import type { ProblemList } from './problems.js';
@@ -121,6 +122,7 @@ export function parseConsumes(r: Reader, problems: ProblemList): ConsumesModel |
         resilience,
         body,
         ledger: parseLedgerExtension(op.value, op.path, problems),
+        audit: parseAuditExtension(op.value, op.path, problems),
         yamlPath: op.path,
       });
     }

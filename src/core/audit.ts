@@ -1,10 +1,12 @@
 /**
  * Audit: one structured line (`audit: true`) per mutating call, so operators
  * can follow role changes and token resets as Label Studio's guidance asks
- * ("log rotations"). Only named fields of the input are logged, never the
- * body as a whole (an organization PATCH may carry a `token`) nor the credential.
+ * ("log rotations"). Only the inputs the capability names in `x-audit` are
+ * logged (none without it), never a body as a whole (an organization PATCH
+ * may carry a `token`) nor the credential.
  */
 import type { Logger } from 'pino';
+import type { AuditInput } from '../capability/audit-extension.js';
 import type { CompiledCall } from '../capability/compiled.js';
 import type { CallInterceptor, InputValues, InvokeContext, Outcome } from './operation.js';
 
@@ -12,14 +14,14 @@ function isMutating(call: CompiledCall): boolean {
   return call.mutates;
 }
 
-function field(body: unknown, name: string): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const value = (body as Record<string, unknown>)[name];
-  return typeof value === 'string' || typeof value === 'number' ? value : undefined;
-}
-
-function bodyOf(values: InputValues): unknown {
-  return values['body'];
+/** scalarAt reads a declared input; only scalars are logged, so an object can never leak through a field. */
+function scalarAt(values: InputValues, input: AuditInput): string | number | boolean | undefined {
+  let v: unknown = values[input.parameter];
+  for (let i = 0; i < input.field.length; i++) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[input.field[i] as string];
+  }
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
 }
 
 /** createAuditInterceptor logs every mutating call after the upstream answered (or failed). */
@@ -28,24 +30,14 @@ export function createAuditInterceptor(logger: Logger): CallInterceptor {
     name: 'audit',
     appliesTo: isMutating,
     after(call: CompiledCall, values: InputValues, ctx: InvokeContext, outcome: Outcome): void {
-      const body = bodyOf(values);
-      logger.info(
-        {
-          audit: true,
-          reqId: ctx.requestId,
-          adapter: ctx.adapter,
-          capability: call.operation.capability,
-          operation: call.operation.key,
-          call: call.name,
-          organizationId: values['id'],
-          targetUserId: field(body, 'user_id'),
-          newRole: field(body, 'role') ?? field(body, 'default_role'),
-          keyId: ctx.caller?.id,
-          upstreamStatus: outcome.status,
-          code: outcome.error?.code,
-        },
-        'audit',
-      );
+      const line: Record<string, unknown> = { audit: true, reqId: ctx.requestId, adapter: ctx.adapter, capability: call.operation.capability, operation: call.operation.key, call: call.name };
+      for (const field of call.operation.audit) {
+        for (let i = 0; i < field.inputs.length && line[field.name] === undefined; i++) line[field.name] = scalarAt(values, field.inputs[i] as AuditInput);
+      }
+      line['keyId'] = ctx.caller?.id;
+      line['upstreamStatus'] = outcome.status;
+      line['code'] = outcome.error?.code;
+      logger.info(line, 'audit');
     },
   };
 }

@@ -7,7 +7,7 @@ import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelco
 import t from 'tap';
 import { request } from 'undici';
 import { startMcpAdapter } from '../../src/adapters/mcp/index.js';
-import { upstreamErrorText } from '../../src/adapters/mcp/call-tool.js';
+import { upstreamErrorContent } from '../../src/adapters/mcp/call-tool.js';
 import { loadCapability } from '../../src/capability/index.js';
 import { ConfigError, resolveConfig } from '../../src/config.js';
 import { Invoker } from '../../src/core/invoker.js';
@@ -19,15 +19,19 @@ import { UpstreamPools } from '../../src/upstream/pools.js';
 import { startLabelStudio } from '../fixtures/label-studio/simulator.js';
 import { connectHttp, textOf } from '../helpers/mcp-client.js';
 
-t.test('upstream errors name status and detail', async (t) => {
-  const errors: [number, string, string][] = [
-    [404, '{"id":"x","status_code":404,"detail":"Not found."}', 'upstream answered 404: Not found.'],
-    [400, '{"detail":"Validation error","validation_errors":{"title":["blank"]}}', 'upstream answered 400: Validation error {"title":["blank"]}'],
-    [502, '<html>Bad Gateway</html>', 'upstream answered 502'],
-    [500, '', 'upstream answered 500'],
+t.test('upstream errors name status and message, then pass the JSON body through', async (t) => {
+  const validation = '{"detail":"Validation error","validation_errors":{"title":["blank"]}}';
+  const errors: [number, string, string[]][] = [
+    [404, '{"id":"x","status_code":404,"detail":"Not found."}', ['upstream answered 404: Not found.', '{"id":"x","status_code":404,"detail":"Not found."}']],
+    [400, validation, ['upstream answered 400: Validation error', validation]],
+    [422, '{"message":"name is taken","errors":{"name":["taken"]}}', ['upstream answered 422: name is taken', '{"message":"name is taken","errors":{"name":["taken"]}}']],
+    [409, '[{"field":"a"}]', ['upstream answered 409', '[{"field":"a"}]']],
+    [502, '<html>Bad Gateway</html>', ['upstream answered 502']],
+    [500, '', ['upstream answered 500']],
   ];
-  for (const [status, body, want] of errors) t.equal(upstreamErrorText(status, body), want);
-  t.ok(upstreamErrorText(400, JSON.stringify({ detail: 'x'.repeat(10_000) })).length <= 2_100, 'clipped');
+  for (const [status, body, want] of errors) t.same(upstreamErrorContent(status, body), want);
+  const long = upstreamErrorContent(400, JSON.stringify({ detail: 'x'.repeat(10_000) }));
+  t.ok(long.every((text) => text.length <= 2_100), 'clipped');
 });
 
 t.test('MCP settings: flag > environment > default', async (t) => {

@@ -43,32 +43,35 @@ function collectArguments(inputs: readonly InputBinding[], args: Record<string, 
   return values;
 }
 
-function textResult(text: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text }] };
-}
-
 function clip(text: string): string {
   return text.length > MAX_ERROR_DETAIL_CHARS ? `${text.slice(0, MAX_ERROR_DETAIL_CHARS)}…` : text;
 }
 
+/** Where common error envelopes put their one-line message: RFC 9457 and DRF `detail`, then `message`, `title`, `error`. */
+const DETAIL_KEYS = ['detail', 'message', 'title', 'error'] as const;
+
 /**
- * upstreamErrorText names the status and the upstream's `detail` (Label Studio's DRF envelope),
- * plus its `validation_errors` when present, since "Validation error" alone does not say what to fix.
+ * upstreamErrorContent is an upstream error as an agent reads it: a line naming the status and the
+ * envelope's message, then the upstream's JSON body itself (clipped), as REST passes it through, so
+ * field-level errors reach the agent whatever the upstream calls them. Non-JSON bodies (an HTML error
+ * page) are left out: the status is the message.
  */
-export function upstreamErrorText(status: number, body: string): string {
+export function upstreamErrorContent(status: number, body: string): string[] {
   let detail = '';
+  let json = false;
   try {
-    const json: unknown = JSON.parse(body);
-    if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
-      const record = json as Record<string, unknown>;
-      if (typeof record['detail'] === 'string') detail = record['detail'];
-      if (record['validation_errors'] !== undefined) detail += ` ${JSON.stringify(record['validation_errors'])}`;
+    const parsed: unknown = JSON.parse(body);
+    json = typeof parsed === 'object' && parsed !== null;
+    if (json && !Array.isArray(parsed)) {
+      const record = parsed as Record<string, unknown>;
+      const key = DETAIL_KEYS.find((k) => typeof record[k] === 'string');
+      if (key !== undefined) detail = (record[key] as string).trim();
     }
   } catch {
-    // Not JSON (an HTML error page): the status alone is the message.
+    // Not JSON: the status alone is the message.
   }
-  detail = detail.trim();
-  return clip(detail === '' ? `upstream answered ${status}` : `upstream answered ${status}: ${detail}`);
+  const summary = clip(detail === '' ? `upstream answered ${status}` : `upstream answered ${status}: ${detail}`);
+  return json ? [summary, clip(body.trim())] : [summary];
 }
 
 function structuredOf(entry: McpToolEntry, output: unknown): Record<string, unknown> {
@@ -86,7 +89,10 @@ async function renderResponse(entry: McpToolEntry, deps: McpCallDeps, res: Upstr
     res.body.destroy();
     throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream answered ${call.operation.key} with a redirect (${status}), which the gateway does not follow`);
   }
-  if (status >= 400) return textResult(upstreamErrorText(status, await readBodyText(call, res, deps.maxResponseBytes, timeoutMs)));
+  if (status >= 400) {
+    const content = upstreamErrorContent(status, await readBodyText(call, res, deps.maxResponseBytes, timeoutMs));
+    return { isError: true, content: content.map((text) => ({ type: 'text', text })) };
+  }
   const structured = structuredOf(entry, await readMappedOutput(call, res, deps.maxResponseBytes, timeoutMs));
   return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
 }
