@@ -2,19 +2,21 @@
 /**
  * The `naftiko-gateway` command: serve, check, --help, --version.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import { CapabilityError, DIALECT_LABELS, formatProblem, type CheckResult } from './capability/index.js';
 import { checkCapabilitySet } from './family/load.js';
 import { CAPABILITY_LIST_SEPARATOR } from './family/paths.js';
-import { ConfigError, DEFAULTS, ENV, parseBaseUris, resolveConfig, type FlagValues, type GatewayConfig } from './config.js';
+import { ConfigError, ENV, parseBaseUris, resolveConfig, SETTINGS, type FlagValues, type GatewayConfig, type SettingSpec } from './settings/index.js';
+import { helpOptions } from './settings/help.js';
+import { flagKeyOf } from './settings/resolve.js';
 import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { hashApiKey, loadApiKeys } from './security/api-keys.js';
 import { InboundAuth } from './security/inbound-auth.js';
 import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
 import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
-import { LEDGER_DEFAULT_DIR, LEDGER_ENV, ledgerWanted } from './ledger/config.js';
+import { ledgerWanted } from './ledger/config.js';
 import { LedgerLockedError } from './ledger/database.js';
 import { VERSION } from './version.js';
 
@@ -35,89 +37,28 @@ A folder means every *.yaml/*.yml directly in it. Several capabilities are serve
 declaring the same port share one listener, one OpenAPI document and one MCP endpoint (docs/families.md).
 
 Options for serve (flag > environment variable > capability file > default):
-  --host <addr>               address to bind             ${ENV.host} (default ${DEFAULTS.host})
-  --rest-port <n>             REST adapter port           ${ENV.restPort} (default: the capability's rest port)
-  --mcp-port <n>              MCP adapter port            ${ENV.mcpPort} (default: the capability's mcp port)
-  --mcp-stateless             MCP without sessions (replicas behind a load balancer)
-                                                          ${ENV.mcpStateless}=1
-  --mcp-allowed-origins <list> browser origins allowed to call /mcp (comma-separated; others get 403;
-                              a page on the MCP port's own localhost origin is always allowed)
-                                                          ${ENV.mcpAllowedOrigins}
-  --mcp-allowed-hosts <list>  Host headers allowed on the MCP port besides localhost names (default: only
-                              those when bound to loopback; any when bound elsewhere) ${ENV.mcpAllowedHosts}
-  --mcp-stdio                 serve the MCP tools over stdin/stdout only (logs to stderr, no ports)
-  --base-uri [ns=]<url>       override an upstream baseUri (repeatable; no ns = every upstream)
-                                                          ${ENV.baseUri} (comma-separated)
-  --upstream-timeout-ms <n>   upstream timeout            ${ENV.upstreamTimeoutMs} (default ${DEFAULTS.upstreamTimeoutMs})
-  --body-limit-bytes <n>      max request body            ${ENV.bodyLimitBytes} (default ${DEFAULTS.bodyLimitBytes})
-  --log-level <level>         pino level                  ${ENV.logLevel} (default ${DEFAULTS.logLevel})
-  --upstream-connect-timeout-ms <n>  connect timeout       ${ENV.upstreamConnectTimeoutMs} (default ${DEFAULTS.upstreamConnectTimeoutMs})
-  --upstream-retries <n>      retries of idempotent calls ${ENV.upstreamRetries} (default ${DEFAULTS.upstreamRetries})
-  --upstream-retry-base-ms <n> first backoff ceiling      ${ENV.upstreamRetryBaseMs} (default ${DEFAULTS.upstreamRetryBaseMs})
-  --breaker-threshold <n>     failures that open a circuit (0 = off) ${ENV.breakerThreshold} (default ${DEFAULTS.breakerThreshold})
-  --breaker-cooldown-ms <n>   open circuit cool-down      ${ENV.breakerCooldownMs} (default ${DEFAULTS.breakerCooldownMs})
-  --upstream-rate-limit <n>   outbound req/s per upstream (0 = off) ${ENV.upstreamRateLimit} (default ${DEFAULTS.upstreamRateLimit})
-  --rate-limit <n>            inbound req per window per client (0 = off) ${ENV.rateLimit} (default ${DEFAULTS.rateLimit})
-  --rate-limit-window-ms <n>  inbound rate limit window   ${ENV.rateLimitWindowMs} (default ${DEFAULTS.rateLimitWindowMs})
-  --max-event-loop-delay-ms <n> shed load beyond (0 = off) ${ENV.maxEventLoopDelayMs} (default ${DEFAULTS.maxEventLoopDelayMs})
-  --max-heap-used-bytes <n>   shed load beyond (0 = off)  ${ENV.maxHeapUsedBytes} (default ${DEFAULTS.maxHeapUsedBytes})
-  --shutdown-timeout-ms <n>   drain time on SIGTERM/SIGINT ${ENV.shutdownTimeoutMs} (default ${DEFAULTS.shutdownTimeoutMs})
-  --api-keys-file <path>      inbound API keys, one "id:sha256-hex:read,write" a line
-                                                          ${ENV.apiKeysFile}; also ${ENV.apiKeys} (";"-separated)
-  --allow-unauthenticated     allow a non-loopback --host without API keys
-                                                          ${ENV.allowUnauthenticated}=1
-  --cors-origins <list>       comma-separated allowed browser origins (default: CORS off)
-                                                          ${ENV.corsOrigins}
-  --watch                     reload when the capability file changes   ${ENV.watch} (default false)
+${helpOptions()}
   --print-config              print the effective configuration (secrets masked) as JSON and exit
 The capability is also reloaded on SIGHUP; a bad one is logged and the previous one keeps serving.
 A variable NAME may be read from a file named by NAME_FILE (e.g. a mounted Kubernetes Secret).
-  --ledger <auto|on|off>      role-change ledger          ${LEDGER_ENV.ledger} (default auto: on when an operation declares x-ledger/x-seat-guard)
-  --ledger-dir <dir>          embedded ledger data        ${LEDGER_ENV.dir} (default ${LEDGER_DEFAULT_DIR} next to the capability file)
-                              ${LEDGER_ENV.databaseUrl}=postgres://… uses a shared PostgreSQL instead (several replicas)
-The capability files and folders may also come from ${ENV.capabilityPath} ("${CAPABILITY_LIST_SEPARATOR}"-separated; default ${DEFAULTS.capabilityPath}).
 `;
 
-const SERVE_OPTIONS = {
-  host: { type: 'string' },
-  'rest-port': { type: 'string' },
-  'mcp-port': { type: 'string' },
-  'mcp-stateless': { type: 'boolean' },
-  'mcp-allowed-origins': { type: 'string' },
-  'mcp-allowed-hosts': { type: 'string' },
-  'mcp-stdio': { type: 'boolean' },
-  'base-uri': { type: 'string', multiple: true },
-  'upstream-timeout-ms': { type: 'string' },
-  'body-limit-bytes': { type: 'string' },
-  'log-level': { type: 'string' },
-  'upstream-connect-timeout-ms': { type: 'string' },
-  'upstream-retries': { type: 'string' },
-  'upstream-retry-base-ms': { type: 'string' },
-  'breaker-threshold': { type: 'string' },
-  'breaker-cooldown-ms': { type: 'string' },
-  'upstream-rate-limit': { type: 'string' },
-  'rate-limit': { type: 'string' },
-  'rate-limit-window-ms': { type: 'string' },
-  'max-event-loop-delay-ms': { type: 'string' },
-  'max-heap-used-bytes': { type: 'string' },
-  'shutdown-timeout-ms': { type: 'string' },
-  'api-keys-file': { type: 'string' },
-  'allow-unauthenticated': { type: 'boolean' },
-  'cors-origins': { type: 'string' },
-  watch: { type: 'boolean' },
+/** The serve flags: every flagged setting of the table, plus the command's own. */
+const SERVE_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(
+    (SETTINGS as readonly SettingSpec[]).filter((spec) => spec.flag !== undefined).map((spec) => [spec.flag, spec.kind === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: spec.multiple === true }]),
+  ),
   'print-config': { type: 'boolean' },
-  ledger: { type: 'string' },
-  'ledger-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
-} as const;
+};
 
 function runCheck(paths: string[]): number {
   if (paths.length === 0) {
     process.stderr.write('naftiko-gateway check: missing <capability.yaml>\n');
     return 2;
   }
-  const check = checkCapabilitySet(paths, { env: process.env, baseUris: parseBaseUris(process.env[ENV.baseUri] ? [process.env[ENV.baseUri] as string] : []) });
+  const check = checkCapabilitySet(paths, { env: process.env, baseUris: parseBaseUris(process.env[ENV.baseUris] ? [process.env[ENV.baseUris] as string] : []) });
   let failed = !check.ok;
   for (const result of check.results) {
     const file = result.file;
@@ -188,7 +129,7 @@ async function runOpenApi(args: string[]): Promise<number> {
   const text = renderCapabilityOpenApi(result.compiled, values.format, {
     authenticated: auth.enabled,
     ledger: ledgerWanted(config.ledger, result.compiled),
-    rateLimited: (config.rateLimit ?? DEFAULTS.rateLimit) > 0,
+    rateLimited: config.rateLimit > 0,
     version,
     host: config.host,
     port: config.restPort,
@@ -215,43 +156,18 @@ async function runHashKey(): Promise<number> {
 }
 
 async function runServe(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: SERVE_OPTIONS, allowPositionals: true, strict: true });
-  if (values.help === true) {
+  const parsed = parseArgs({ args, options: SERVE_OPTIONS, allowPositionals: true, strict: true });
+  const values = parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>;
+  const positionals = parsed.positionals;
+  if (values['help'] === true) {
     process.stdout.write(HELP);
     return 0;
   }
-  const flags: FlagValues = {
-    capability: positionals[0],
-    capabilities: positionals,
-    host: values.host,
-    restPort: values['rest-port'],
-    mcpPort: values['mcp-port'],
-    mcpStateless: values['mcp-stateless'],
-    mcpAllowedOrigins: values['mcp-allowed-origins'],
-    mcpAllowedHosts: values['mcp-allowed-hosts'],
-    mcpStdio: values['mcp-stdio'],
-    baseUri: values['base-uri'],
-    upstreamTimeoutMs: values['upstream-timeout-ms'],
-    bodyLimitBytes: values['body-limit-bytes'],
-    logLevel: values['log-level'],
-    upstreamConnectTimeoutMs: values['upstream-connect-timeout-ms'],
-    upstreamRetries: values['upstream-retries'],
-    upstreamRetryBaseMs: values['upstream-retry-base-ms'],
-    breakerThreshold: values['breaker-threshold'],
-    breakerCooldownMs: values['breaker-cooldown-ms'],
-    upstreamRateLimit: values['upstream-rate-limit'],
-    rateLimit: values['rate-limit'],
-    rateLimitWindowMs: values['rate-limit-window-ms'],
-    maxEventLoopDelayMs: values['max-event-loop-delay-ms'],
-    maxHeapUsedBytes: values['max-heap-used-bytes'],
-    shutdownTimeoutMs: values['shutdown-timeout-ms'],
-    apiKeysFile: values['api-keys-file'],
-    allowUnauthenticated: values['allow-unauthenticated'],
-    corsOrigins: values['cors-origins'],
-    watch: values.watch,
-    ledger: values.ledger,
-    ledgerDir: values['ledger-dir'],
-  };
+  const flags: Record<string, unknown> = { capability: positionals[0], capabilities: positionals };
+  for (const spec of SETTINGS as readonly SettingSpec[]) {
+    const key = flagKeyOf(spec);
+    if (spec.flag !== undefined && key !== undefined) flags[key] = values[spec.flag];
+  }
   let gateway: RunningGateway;
   try {
     const env = readEnvironment(process.env);
@@ -275,7 +191,7 @@ async function runServe(args: string[]): Promise<number> {
   });
   // Graceful shutdown: stop accepting, let in-flight requests finish, close the pools; exit 1 past the bound.
   // SIGHUP reloads the capability (above), so it must not also shut down.
-  const grace = closeWithGrace({ delay: gateway.config.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs, logger: gateway.logger, skip: ['SIGHUP'] }, async function shutdown({ signal, err, manual }) {
+  const grace = closeWithGrace({ delay: gateway.config.shutdownTimeoutMs, logger: gateway.logger, skip: ['SIGHUP'] }, async function shutdown({ signal, err, manual }) {
     if (err !== undefined) gateway.logger.error({ err }, 'fatal error, shutting down');
     else gateway.logger.info({ signal: signal ?? (manual === true ? 'stdin closed' : undefined) }, 'shutting down');
     await gateway.close();

@@ -10,7 +10,7 @@ import type { CompileOptions } from './capability/compile.js';
 import type { McpAdapter } from './adapters/mcp/index.js';
 import { RestListener } from './adapters/rest/listener.js';
 import { buildRestServer } from './adapters/rest/server.js';
-import { DEFAULTS, type GatewayConfig } from './config.js';
+import type { GatewayConfig } from './settings/index.js';
 import { createAuditInterceptor } from './core/audit.js';
 import { Invoker } from './core/invoker.js';
 import type { Caller } from './core/operation.js';
@@ -116,18 +116,18 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
 
   const metrics = new GatewayMetrics();
-  const breakerCooldownMs = config.breakerCooldownMs ?? DEFAULTS.breakerCooldownMs;
-  const breakers = new CircuitBreakers(capability.upstreams, config.breakerThreshold ?? DEFAULTS.breakerThreshold, breakerCooldownMs, (upstream, state) =>
+  const breakerCooldownMs = config.breakerCooldownMs;
+  const breakers = new CircuitBreakers(capability.upstreams, config.breakerThreshold, breakerCooldownMs, (upstream, state) =>
     logger.warn({ upstream, circuit: state }, `circuit ${state}`),
   );
   metrics.trackBreakers(breakers);
-  const pools = new UpstreamPools({ ...DEFAULT_POOL_OPTIONS, connectTimeoutMs: config.upstreamConnectTimeoutMs ?? DEFAULTS.upstreamConnectTimeoutMs });
+  const pools = new UpstreamPools({ ...DEFAULT_POOL_OPTIONS, connectTimeoutMs: config.upstreamConnectTimeoutMs });
   const upstream = new UpstreamClient(pools, {
     timeoutMs: config.upstreamTimeoutMs,
     userAgent: `naftiko-gateway/${VERSION}`,
-    retry: { retries: config.upstreamRetries ?? DEFAULTS.upstreamRetries, baseMs: config.upstreamRetryBaseMs ?? DEFAULTS.upstreamRetryBaseMs },
+    retry: { retries: config.upstreamRetries, baseMs: config.upstreamRetryBaseMs },
     breakers,
-    throttle: new OutboundThrottle(config.upstreamRateLimit ?? DEFAULTS.upstreamRateLimit),
+    throttle: new OutboundThrottle(config.upstreamRateLimit),
     observer: metrics,
   });
 
@@ -167,13 +167,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       metrics,
       readiness: { breakers, cooldownMs: breakerCooldownMs, capability: served.model.info?.label ?? config.capabilityPath },
       protection: {
-        rateLimit: config.rateLimit ?? DEFAULTS.rateLimit,
-        rateLimitWindowMs: config.rateLimitWindowMs ?? DEFAULTS.rateLimitWindowMs,
-        maxEventLoopDelayMs: config.maxEventLoopDelayMs ?? DEFAULTS.maxEventLoopDelayMs,
-        maxHeapUsedBytes: config.maxHeapUsedBytes ?? DEFAULTS.maxHeapUsedBytes,
+        rateLimit: config.rateLimit,
+        rateLimitWindowMs: config.rateLimitWindowMs,
+        maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+        maxHeapUsedBytes: config.maxHeapUsedBytes,
       },
       auth,
-      corsOrigins: config.corsOrigins ?? [],
+      corsOrigins: config.corsOrigins,
       ledger: ledger?.db,
     });
 

@@ -3,7 +3,8 @@
  * layer it came from (flag > env > capability > default), secrets masked.
  */
 import type { CheckResult } from '../capability/index.js';
-import { DEFAULTS, ENV, type FlagValues, type GatewayConfig } from '../config.js';
+import { DEFAULTS, ENV, SETTINGS, type FlagValues, type GatewayConfig, type SettingSpec } from '../settings/index.js';
+import { flagKeyOf } from '../settings/resolve.js';
 import { FILE_SUFFIX, type Environment } from './env-files.js';
 import { REDACTED } from './logger.js';
 
@@ -38,52 +39,34 @@ export function secretValues(env: Environment, check: CheckResult): string[] {
   return out;
 }
 
-function sourceOf(flag: unknown, env: Environment, envName: string, fallback: Source): Source {
+function sourceOf(flag: unknown, env: Environment, envName: string | undefined, fallback: Source): Source {
   if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0)) return 'flag';
-  const raw = env[envName];
+  const raw = envName === undefined ? undefined : env[envName];
   return raw !== undefined && raw !== '' ? 'env' : fallback;
 }
 
-/** Settings read the same way (flag > env > default) that need no special rendering. */
-const LAYERED_SETTINGS = [
-  'mcpStateless',
-  'mcpAllowedOrigins',
-  'upstreamConnectTimeoutMs',
-  'upstreamRetries',
-  'upstreamRetryBaseMs',
-  'breakerThreshold',
-  'breakerCooldownMs',
-  'upstreamRateLimit',
-  'rateLimit',
-  'rateLimitWindowMs',
-  'maxEventLoopDelayMs',
-  'maxHeapUsedBytes',
-  'shutdownTimeoutMs',
-  'apiKeysFile',
-  'allowUnauthenticated',
-  'corsOrigins',
-] as const satisfies readonly (keyof GatewayConfig & keyof FlagValues & keyof typeof ENV)[];
+/** Settings printed elsewhere in the document (base URIs per upstream), or secret (inline keys), or the ledger's own. */
+function printedAsSetting(spec: SettingSpec): boolean {
+  return spec.ledger !== true && spec.kind !== 'base-uris' && spec.key !== 'apiKeys';
+}
 
 /** describeConfig builds the `--print-config` document; `check` is the capability checked with the same env. */
 export function describeConfig(config: GatewayConfig, flags: FlagValues, env: Environment, check: CheckResult): Record<string, unknown> {
   const compiled = check.compiled;
-  const rest = compiled?.rest[0];
-  const mcp = compiled?.mcp[0];
-  const settings: Record<string, Setting> = {
-    capability: { value: config.capabilityPath, source: sourceOf(flags.capability, env, ENV.capabilityPath, 'default') },
-    host: { value: config.host, source: sourceOf(flags.host, env, ENV.host, 'default') },
-    restPort: { value: config.restPort ?? rest?.port ?? null, source: sourceOf(flags.restPort, env, ENV.restPort, rest ? 'capability' : 'default') },
-    mcpPort: { value: config.mcpPort ?? mcp?.port ?? null, source: sourceOf(flags.mcpPort, env, ENV.mcpPort, mcp ? 'capability' : 'default') },
-    upstreamTimeoutMs: { value: config.upstreamTimeoutMs, source: sourceOf(flags.upstreamTimeoutMs, env, ENV.upstreamTimeoutMs, 'default') },
-    bodyLimitBytes: { value: config.bodyLimitBytes, source: sourceOf(flags.bodyLimitBytes, env, ENV.bodyLimitBytes, 'default') },
-    logLevel: { value: config.logLevel, source: sourceOf(flags.logLevel, env, ENV.logLevel, 'default') },
-    watch: { value: config.watch, source: sourceOf(flags.watch, env, ENV.watch, 'default') },
-  };
-  for (const key of LAYERED_SETTINGS) {
-    const value = config[key] ?? (key in DEFAULTS ? DEFAULTS[key as keyof typeof DEFAULTS] : undefined);
-    settings[key] = { value: value ?? null, source: sourceOf(flags[key], env, ENV[key], 'default') };
+  // Ports left unset by flag and environment come from the capability's adapters.
+  const fromCapability: Record<string, number | undefined> = { restPort: compiled?.rest[0]?.port, mcpPort: compiled?.mcp[0]?.port };
+  const settings: Record<string, Setting> = {};
+  const given = flags as Readonly<Record<string, unknown>>;
+  const values = config as unknown as Readonly<Record<string, unknown>>;
+  for (const spec of SETTINGS as readonly SettingSpec[]) {
+    if (!printedAsSetting(spec)) continue;
+    const key = flagKeyOf(spec);
+    const capabilityValue = fromCapability[spec.key];
+    const value = values[spec.key] ?? capabilityValue ?? null;
+    const fallback: Source = capabilityValue !== undefined ? 'capability' : 'default';
+    settings[spec.key === 'capabilityPath' ? 'capability' : spec.key] = { value, source: sourceOf(key === undefined ? undefined : given[key], env, spec.env, fallback) };
   }
-  const baseUriSource = sourceOf(flags.baseUri, env, ENV.baseUri, 'capability');
+  const baseUriSource = sourceOf(flags.baseUri, env, ENV.baseUris, 'capability');
   const upstreams = (compiled?.upstreams ?? []).map((u) => ({
     namespace: u.namespace,
     baseUri: { value: u.origin + u.basePath, source: (config.baseUris[u.namespace] ?? config.baseUris['*']) === undefined ? 'capability' : baseUriSource },

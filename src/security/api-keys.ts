@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../settings/index.js';
 
 /** Scope is what a key may do: `read` runs read-only operations, `write` the others. */
 export type Scope = 'read' | 'write';

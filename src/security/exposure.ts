@@ -4,7 +4,7 @@
  * operator says so explicitly.
  */
 import { isIP } from 'node:net';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../settings/index.js';
 
 /** isLoopbackHost is true for 127.0.0.0/8, ::1 and `localhost`. */
 export function isLoopbackHost(host: string): boolean {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { Agent, request } from 'undici';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/settings/index.js';
 import { startGateway } from '../../src/gateway.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { ROOT, startGatewayProcess } from '../helpers/gateway-process.js';

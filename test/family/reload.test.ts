@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/settings/index.js';
 import { startGateway } from '../../src/gateway.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { TEST_DEADLINE_MS } from '../helpers/deadlines.js';

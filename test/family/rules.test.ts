@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/settings/index.js';
 import { fitToolName, sharedToolName } from '../../src/family/names.js';
 import { CapabilitySetError } from '../../src/family/load.js';
 import { startGateway } from '../../src/gateway.js';

@@ -2,7 +2,7 @@
  * Starts the gateway in this process (startGateway on port 0) with captured
  * log lines, for tests that need many gateways quickly.
  */
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/settings/index.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 
 /** InProcessGateway is a running in-process gateway and its log lines. */

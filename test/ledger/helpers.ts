@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/settings/index.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import type { LedgerConfig } from '../../src/ledger/config.js';
 import { sendJson, type Reply } from '../helpers/http.js';

@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { startMcpAdapter } from '../../src/adapters/mcp/index.js';
 import { upstreamErrorContent } from '../../src/adapters/mcp/call-tool.js';
 import { loadCapability } from '../../src/capability/index.js';
-import { ConfigError, resolveConfig } from '../../src/config.js';
+import { ConfigError, resolveConfig } from '../../src/settings/index.js';
 import { Invoker } from '../../src/core/invoker.js';
 import type { CallInterceptor, InvokeContext } from '../../src/core/operation.js';
 import { GatewayError } from '../../src/core/errors.js';
@@ -42,7 +42,7 @@ t.test('MCP settings: flag > environment > default', async (t) => {
   t.same(env.mcpAllowedOrigins, ['https://a.example', 'http://localhost:6274']);
   const flags = resolveConfig({ mcpStateless: true, mcpAllowedOrigins: 'https://b.example', mcpStdio: true }, { GATEWAY_MCP_STATELESS: '0', GATEWAY_MCP_ALLOWED_ORIGINS: 'https://a.example' });
   t.same([flags.mcpStateless, flags.mcpAllowedOrigins, flags.mcpStdio], [true, ['https://b.example'], true]);
-  t.throws(() => resolveConfig({}, { GATEWAY_MCP_STATELESS: 'yes' }), ConfigError);
+  t.throws(() => resolveConfig({}, { GATEWAY_MCP_STATELESS: 'maybe' }), ConfigError); // every boolean setting reads 1/true/yes/on and 0/false/no/off (test/settings)
 });
 
 t.test('the access hook refuses or names the caller; tool list changes are notified', async (t) => {

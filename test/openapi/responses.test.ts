@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/settings/index.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
 import { ResponseValidator, type Answer } from './response-validator.js';

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/settings/index.js';
 import { startGateway } from '../../src/gateway.js';
 
 t.test('an MCP port in use fails the start and releases the REST port and the ledger', async (t) => {
