@@ -4,7 +4,7 @@
  * each call's summary, `mutates` and scope decided once.
  */
 import t from 'tap';
-import { loadCapability, loadCapabilityText } from '../../src/capability/index.js';
+import { loadCapability } from '../../src/capability/index.js';
 
 const { capability } = loadCapability('capability.yaml', { env: { LABEL_STUDIO_API_KEY: 'test-key' } });
 const calls = [...capability.rest.flatMap((a) => a.routes), ...capability.mcp.flatMap((a) => a.tools)];
@@ -42,39 +42,7 @@ t.test('mutates and scope: one answer per call', async (t) => {
     t.equal(call.mutates, call.operation.method !== 'GET', `${call.name}: ${call.operation.method} mutates=${call.mutates}`);
     t.equal(call.scope, call.mutates ? 'write' : 'read');
   }
-  const declared = loadCapabilityText(
-    'hinted.yaml',
-    `naftiko: "0.5"
-capability:
-  consumes:
-    - namespace: api
-      type: http
-      baseUri: http://127.0.0.1:1
-      resources:
-        - name: search
-          path: /search
-          operations:
-            - name: search
-              method: POST
-            - name: get
-              method: GET
-  exposes:
-    - type: mcp
-      namespace: tools
-      port: 0
-      tools:
-        - name: search
-          description: "🔎 Search items"
-          call: api.search
-          hints:
-            readOnly: true
-        - name: get
-          call: api.get
-          hints:
-            readOnly: false
-`,
-    { env: {} },
-  ).capability;
+  const declared = loadCapability('test/fixtures/capabilities/hinted.yaml', { env: {} }).capability;
   const [search, get] = declared.mcp[0]?.tools ?? [];
   t.match(search, { mutates: false, scope: 'read', summary: 'Search items' }, 'a POST declared read-only does not mutate');
   t.match(get, { mutates: true, scope: 'write', summary: undefined }, 'a GET declared not read-only mutates');

@@ -3,40 +3,16 @@
  * nothing about Label Studio is built in.
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { checkCapabilityFile, loadCapabilityText } from '../../src/capability/index.js';
 import { createAuditInterceptor } from '../../src/core/audit.js';
 
+const FIXTURE = readFileSync('test/fixtures/capabilities/audit.yaml', 'utf8');
+
 function capabilityYaml(audit: string): string {
-  return `naftiko: "0.5"
-capability:
-  consumes:
-    - namespace: api
-      type: http
-      baseUri: http://127.0.0.1:1
-      resources:
-        - name: members
-          path: /orgs/{id}/members
-          operations:
-            - name: change
-              method: PATCH
-${audit}
-              inputParameters:
-                - name: id
-                  in: path
-                  type: integer
-                - name: body
-                  in: body
-                  type: object
-  exposes:
-    - type: mcp
-      namespace: tools
-      port: 0
-      tools:
-        - name: change
-          call: api.change
-`;
+  return FIXTURE.replace('              # x-audit\n', audit === '' ? '' : `${audit}\n`);
 }
 
 function auditLine(audit: string, values: Record<string, unknown>): Record<string, unknown> {
