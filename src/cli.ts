@@ -18,7 +18,15 @@ import { describeConfig, printableConfig, secretValues } from './ops/effective-c
 import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
 import { ledgerWanted } from './ledger/config.js';
 import { LedgerLockedError } from './ledger/database.js';
+import { StartupError } from './ops/startup-error.js';
 import { VERSION } from './version.js';
+
+/** debugWanted: stack traces are for --log-level debug (or GATEWAY_LOG_LEVEL / LOG_LEVEL debug or trace) only. */
+function debugWanted(): boolean {
+  const flagAt = process.argv.indexOf('--log-level');
+  const level = (flagAt === -1 ? undefined : process.argv[flagAt + 1]) ?? process.env['GATEWAY_LOG_LEVEL'] ?? process.env['LOG_LEVEL'] ?? '';
+  return level === 'debug' || level === 'trace';
+}
 
 const HELP = `naftiko-gateway ${VERSION}
 Serve a Naftiko capability as a REST API (and MCP server), forwarding to its upstream APIs.
@@ -168,39 +176,70 @@ async function runServe(args: string[]): Promise<number> {
     const key = flagKeyOf(spec);
     if (spec.flag !== undefined && key !== undefined) flags[key] = values[spec.flag];
   }
-  let gateway: RunningGateway;
+  let config: GatewayConfig;
+  let env: Environment;
   try {
-    const env = readEnvironment(process.env);
-    const config = resolveConfig(flags, env);
-    if (values['print-config'] === true) return printConfig(config, flags, env);
-    gateway = await startGateway(config);
+    env = readEnvironment(process.env);
+    config = resolveConfig(flags, env);
   } catch (err) {
-    if (err instanceof CapabilityError) {
-      process.stderr.write(`naftiko-gateway: cannot serve ${err.file}\n${err.message}\n`);
-      return 1;
-    }
-    if (err instanceof EnvFileError || err instanceof LedgerLockedError) {
-      process.stderr.write(`naftiko-gateway: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    return reportStartupError(err);
   }
+  if (values['print-config'] === true) return printConfig(config, flags, env);
+
+  // Signal handlers go in before anything opens: a SIGTERM during start-up waits for the start to finish
+  // (or fail), then closes what it opened (listeners, the ledger and its lock) instead of dying with 143.
+  let gateway: RunningGateway | undefined;
+  let stopping = false;
+  const startup = startGateway(config);
+  const grace = closeWithGrace(
+    { delay: config.shutdownTimeoutMs, logger: { error: (m: unknown) => logError(gateway, m) }, skip: ['SIGHUP'] },
+    async function shutdown({ signal, err, manual }) {
+      stopping = true;
+      const g = gateway ?? (await startup); // a failed start rejects here, and close-with-grace exits 1
+      if (err !== undefined) g.logger.error({ err }, 'fatal error, shutting down');
+      else g.logger.info({ signal: signal ?? (manual === true ? 'stdin closed' : undefined) }, 'shutting down');
+      await g.close();
+      g.logger.info('shut down');
+    },
+  );
+  // SIGHUP reloads the capability; its default action (exit) must not apply during start-up either.
   process.on('SIGHUP', () => {
-    gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the capability');
-    gateway.reload().catch((err: unknown) => gateway.logger.error({ err }, 'capability reload failed'));
+    if (gateway === undefined || stopping) return;
+    const g = gateway;
+    g.logger.info({ signal: 'SIGHUP' }, 'reloading the capability');
+    g.reload().catch((err: unknown) => g.logger.error({ err }, 'capability reload failed'));
   });
-  // Graceful shutdown: stop accepting, let in-flight requests finish, close the pools; exit 1 past the bound.
-  // SIGHUP reloads the capability (above), so it must not also shut down.
-  const grace = closeWithGrace({ delay: gateway.config.shutdownTimeoutMs, logger: gateway.logger, skip: ['SIGHUP'] }, async function shutdown({ signal, err, manual }) {
-    if (err !== undefined) gateway.logger.error({ err }, 'fatal error, shutting down');
-    else gateway.logger.info({ signal: signal ?? (manual === true ? 'stdin closed' : undefined) }, 'shutting down');
-    await gateway.close();
-    gateway.logger.info('shut down');
-  });
+  try {
+    gateway = await startup;
+  } catch (err) {
+    grace.uninstall(); // or its beforeExit handler would exit 0
+    return reportStartupError(err);
+  }
+  if (stopping) return -1; // a signal arrived during start-up: shutdown() closes it
   // An MCP stdio client ends the session by closing stdin.
   void gateway.mcp?.ended.then(() => grace.close());
   gateway.logger.info({ rest: gateway.restUrl, mcp: gateway.mcpUrl }, 'gateway ready');
   return -1; // keep running
+}
+
+/** reportStartupError prints a known startup failure as one line and returns the exit code; anything else is rethrown. */
+function reportStartupError(err: unknown): number {
+  if (err instanceof CapabilityError) {
+    process.stderr.write(`naftiko-gateway: cannot serve ${err.file}\n${err.message}\n`);
+    return 1;
+  }
+  if (err instanceof EnvFileError || err instanceof LedgerLockedError || err instanceof StartupError) {
+    process.stderr.write(`naftiko-gateway: ${err.message}\n`);
+    if (debugWanted()) process.stderr.write(`${String(err.stack)}\n`);
+    return 1;
+  }
+  throw err;
+}
+
+/** logError sends close-with-grace's complaints to the gateway's log, or to stderr before there is one. */
+function logError(gateway: RunningGateway | undefined, message: unknown): void {
+  if (gateway !== undefined) gateway.logger.error(message instanceof Error ? { err: message } : { detail: String(message) }, 'shutdown problem');
+  else process.stderr.write(`naftiko-gateway: ${message instanceof Error ? message.message : String(message)}\n`);
 }
 
 /** printConfig prints the effective configuration; exit 1 when the capability itself has errors. */
@@ -247,7 +286,9 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`naftiko-gateway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // One line; the stack trace only when asked for.
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    process.stderr.write(debugWanted() ? `naftiko-gateway: ${err instanceof Error ? (err.stack ?? message) : message}\n` : `naftiko-gateway: ${message} (GATEWAY_LOG_LEVEL=debug prints the stack trace)\n`);
     process.exitCode = 1;
   },
 );

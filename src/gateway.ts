@@ -11,6 +11,7 @@ import type { McpAdapter } from './adapters/mcp/index.js';
 import { RestListener } from './adapters/rest/listener.js';
 import { buildRestServer } from './adapters/rest/server.js';
 import type { GatewayConfig } from './settings/index.js';
+import { checkBaseUriNamespaces } from './ops/base-uri-check.js';
 import { createAuditInterceptor } from './core/audit.js';
 import { Invoker } from './core/invoker.js';
 import type { Caller } from './core/operation.js';
@@ -19,7 +20,10 @@ import { loadCapabilitySet, type LoadedSet } from './family/load.js';
 import { McpScopes } from './family/mcp-scopes.js';
 import type { CapabilitySet } from './family/set.js';
 import { filePaths, readEnvironment } from './ops/env-files.js';
+import { CredentialWatch, credentialSources } from './ops/credential-watch.js';
+import { Lifecycle } from './ops/lifecycle.js';
 import { createLogger } from './ops/logger.js';
+import { ledgerFailure, listenFailure } from './ops/startup-error.js';
 import { GatewayMetrics } from './ops/metrics.js';
 import { startReloading, type ReloadListener, type ReloadResult, type ReloadWarning } from './reload.js';
 import { CircuitBreakers } from './upstream/breakers.js';
@@ -114,13 +118,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   if (initial.set.members.length > 1) {
     logger.info({ set: initial.set.name, capabilities: initial.set.members.map((m) => `${m.name} (${m.file})`) }, `serving ${initial.set.members.length} capabilities`);
   }
+  checkBaseUriNamespaces(config.baseUris, capability.upstreams.map((u) => u.namespace));
 
+  const lifecycle = new Lifecycle();
   const metrics = new GatewayMetrics();
   const breakerCooldownMs = config.breakerCooldownMs;
   const breakers = new CircuitBreakers(capability.upstreams, config.breakerThreshold, breakerCooldownMs, (upstream, state) =>
     logger.warn({ upstream, circuit: state }, `circuit ${state}`),
   );
   metrics.trackBreakers(breakers);
+  // Sees each upstream answer on its way to the metrics: a 401/403 to the injected credential is warned about once per interval.
+  const credentialWatch = new CredentialWatch(metrics, metrics.registry, logger, credentialSources(capability.model.consumes));
   const pools = new UpstreamPools({ ...DEFAULT_POOL_OPTIONS, connectTimeoutMs: config.upstreamConnectTimeoutMs });
   const upstream = new UpstreamClient(pools, {
     timeoutMs: config.upstreamTimeoutMs,
@@ -128,7 +136,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     retry: { retries: config.upstreamRetries, baseMs: config.upstreamRetryBaseMs },
     breakers,
     throttle: new OutboundThrottle(config.upstreamRateLimit),
-    observer: metrics,
+    observer: credentialWatch,
   });
 
   // The ledger opens when the capability asks for it (auto) or always (on); a reload that adds x-ledger opens it then.
@@ -138,11 +146,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const builtinTools: BuiltinTool[] = [];
   const openLedgerFor = async (served: CompiledCapability): Promise<void> => {
     if (ledger !== undefined || !ledgerWanted(config.ledger, served)) return;
-    const opened = await openLedger(config.ledger as NonNullable<GatewayConfig['ledger']>, logger, {
+    const ledgerConfig = config.ledger as NonNullable<GatewayConfig['ledger']>;
+    const opened = await openLedger(ledgerConfig, logger, {
       capabilityPath: config.capabilityPath,
       env: options.env ?? process.env,
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       clock: options.clock,
+    }).catch((err: unknown) => {
+      throw ledgerFailure(ledgerConfig, err);
     });
     if (opened === undefined) return;
     ledger = opened;
@@ -165,7 +176,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       keepAliveTimeoutMs: 72_000,
       model: served.model,
       metrics,
-      readiness: { breakers, cooldownMs: breakerCooldownMs, capability: served.model.info?.label ?? config.capabilityPath },
+      readiness: { breakers, cooldownMs: breakerCooldownMs, capability: served.model.info?.label ?? config.capabilityPath, lifecycle, credentials: () => credentialWatch.states() },
       protection: {
         rateLimit: config.rateLimit,
         rateLimitWindowMs: config.rateLimitWindowMs,
@@ -189,7 +200,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       const listener = new RestListener(buildRest(restAdapter, capability), requestTimeoutMs);
       opened.push(listener);
       const port = config.restPort === 0 || (index === 0 && config.restPort !== undefined) ? config.restPort : restAdapter.port;
-      const boundPort = await listener.listen(config.host, port);
+      const boundPort = await listener.listen(config.host, port).catch((err: unknown) => {
+        throw listenFailure({ adapter: 'REST', namespace: restAdapter.namespace, host: config.host, port, setting: '--rest-port / GATEWAY_REST_PORT' }, err);
+      });
       const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
       restServers.push({ namespace: restAdapter.namespace, listener, url });
       logger.info(
@@ -220,6 +233,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         bodyLimitBytes: config.bodyLimitBytes,
         keepAliveTimeoutMs: 72_000,
         scopes,
+      }).catch((err: unknown) => {
+        throw listenFailure({ adapter: 'MCP', namespace: mcpAdapter.namespace, host: config.host, port: config.mcpPort ?? mcpAdapter.port, setting: '--mcp-port / GATEWAY_MCP_PORT' }, err);
       });
       mcpAdapters.push(started);
       logger.info(
@@ -278,6 +293,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
 
   let closed = false;
+  lifecycle.phase = 'serving';
   return {
     get capability() {
       return current;
@@ -305,6 +321,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      lifecycle.phase = 'stopping';
       // Everything stops at once (listeners first stop accepting), so shutdown is bounded by the slowest part, not their sum.
       await Promise.all([...restServers.map((r) => r.listener.close()), ...mcpAdapters.map((m) => m.close()), ...mcpScopes.map((s) => s.closeAll()), reloading.close()]);
       await pools.close();

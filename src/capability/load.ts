@@ -43,7 +43,8 @@ function parseWithLines(file: string, text: string): { value: unknown; lineOf: (
       severity: 'error',
       path: '(yaml)',
       message: e.message.split('\n')[0] ?? e.message,
-      line: e.linePos?.[0]?.line,
+      // prettyErrors: false leaves linePos unset; the offset is always there.
+      line: lineCounter.linePos(e.pos[0]).line,
     }));
     throw new CapabilityError(file, problems);
   }

@@ -5,6 +5,8 @@
 import type { CheckResult } from '../capability/index.js';
 import { DEFAULTS, ENV, SETTINGS, type FlagValues, type GatewayConfig, type SettingSpec } from '../settings/index.js';
 import { flagKeyOf } from '../settings/resolve.js';
+import { LEDGER_DEFAULT_DIR, LEDGER_ENV } from '../ledger/config.js';
+import { describeUrl } from '../ledger/url.js';
 import { FILE_SUFFIX, type Environment } from './env-files.js';
 import { REDACTED } from './logger.js';
 
@@ -66,6 +68,7 @@ export function describeConfig(config: GatewayConfig, flags: FlagValues, env: En
     const fallback: Source = capabilityValue !== undefined ? 'capability' : 'default';
     settings[spec.key === 'capabilityPath' ? 'capability' : spec.key] = { value, source: sourceOf(key === undefined ? undefined : given[key], env, spec.env, fallback) };
   }
+  settings['ledger'] = describeLedger(config, flags, env);
   const baseUriSource = sourceOf(flags.baseUri, env, ENV.baseUris, 'capability');
   const upstreams = (compiled?.upstreams ?? []).map((u) => ({
     namespace: u.namespace,
@@ -93,6 +96,26 @@ export function describeConfig(config: GatewayConfig, flags: FlagValues, env: En
       problems: check.problems.map((p) => `${p.severity}: ${p.path}: ${p.message}`),
     },
   };
+}
+
+/**
+ * describeLedger: the ledger's mode (off, embedded in a directory, or PostgreSQL), where it lives, and
+ * whether DATABASE_URL is set; the URL itself is redacted (it carries the password), its host and database shown.
+ */
+function describeLedger(config: GatewayConfig, flags: FlagValues, env: Environment): Setting {
+  const ledger = config.ledger ?? { mode: 'off' as const };
+  const databaseUrl = env[LEDGER_ENV.databaseUrl];
+  const value = {
+    mode: ledger.mode,
+    // auto: opened only for a capability that declares x-ledger or x-seat-guard.
+    ...(ledger.mode === 'off' ? {} : { open: ledger.open ?? 'on' }),
+    ...(ledger.mode === 'embedded' ? { dir: ledger.dir ?? `${LEDGER_DEFAULT_DIR} next to the capability file (default)` } : {}),
+    ...(ledger.mode === 'postgres' ? { database: describeUrl(ledger.url) } : {}),
+    databaseUrl: databaseUrl === undefined || databaseUrl === '' ? null : REDACTED,
+  };
+  const flagged = flags.ledger !== undefined || flags.ledgerDir !== undefined;
+  const fromEnv = [LEDGER_ENV.ledger, LEDGER_ENV.dir, LEDGER_ENV.databaseUrl].some((name) => env[name] !== undefined && env[name] !== '');
+  return { value, source: flagged ? 'flag' : fromEnv ? 'env' : 'default' };
 }
 
 /**

@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { resolveConfig } from '../../src/settings/index.js';
+import { hashApiKey, loadApiKeys } from '../../src/security/api-keys.js';
+import { checkExposure } from '../../src/security/exposure.js';
+import { InboundAuth } from '../../src/security/inbound-auth.js';
 import { parseDockerfile } from '../helpers/dockerfile.js';
 import { ROOT } from '../helpers/gateway-process.js';
 
@@ -117,7 +121,7 @@ t.test('Deployment: replicas, probes, resources, locked-down container, secrets 
   t.equal(at(keyVolume, 'secret', 'secretName'), 'naftiko-gateway-secrets', 'LABEL_STUDIO_API_KEY is read from the mounted Secret');
   const keyItem = (at(keyVolume, 'secret', 'items') as Obj[]).find((i) => keyFile.endsWith('/' + String(i['path'])));
   t.ok(keyItem, 'the key file is one of the Secret items');
-  t.same(at(env.get('GATEWAY_API_KEYS'), 'valueFrom', 'secretKeyRef'), { name: 'naftiko-gateway-secrets', key: 'gateway-api-keys', optional: true });
+  t.same(at(env.get('GATEWAY_API_KEYS'), 'valueFrom', 'secretKeyRef'), { name: 'naftiko-gateway-secrets', key: 'gateway-api-keys' }, 'inbound keys are required');
   for (const e of env.values()) t.notOk(/KEY|TOKEN|SECRET/.test(String(e['name'])) && !String(e['name']).endsWith('_FILE') && 'value' in e, `${String(e['name'])} is not a literal secret`);
 
   const secretKeys = Object.keys(at(secretExample, 'stringData') as Obj).sort();
@@ -125,6 +129,67 @@ t.test('Deployment: replicas, probes, resources, locked-down container, secrets 
   t.same(secretKeys, [String(keyItem?.['key']), 'gateway-api-keys', 'ledger-database-url'].sort(), 'secret.example.yaml has every key the Deployment reads');
   t.equal(at(secretExample, 'metadata', 'name'), 'naftiko-gateway-secrets');
   t.ok(mounts.has('/tmp') && at(volumes.get(mounts.get('/tmp')?.['name']), 'emptyDir') !== undefined, 'a writable /tmp on a read-only root');
+});
+
+/** PodStart is what the kubelet and then the gateway would do with the rendered environment. */
+type PodStart = { readonly started: false; readonly reason: string } | { readonly started: true; readonly env: Record<string, string> };
+
+/**
+ * renderPodEnv builds the container's environment as the kubelet would: the image's ENV, then the
+ * Deployment's env with secretKeyRefs resolved from `secret`; a required key missing from the Secret
+ * stops the container before it runs (CreateContainerConfigError).
+ */
+function renderPodEnv(secret: Readonly<Record<string, string>>): PodStart {
+  const env: Record<string, string> = {};
+  const runtime = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).at(-1);
+  for (const i of runtime?.instructions.filter((x) => x.name === 'ENV') ?? []) {
+    for (const [, k, v] of i.args.matchAll(/(\w+)=(\S+)/g)) env[k as string] = v as string;
+  }
+  const container = at(only('Deployment'), 'spec', 'template', 'spec', 'containers', 0) as Obj;
+  for (const e of at(container, 'env') as Obj[]) {
+    const name = String(e['name']);
+    if (typeof e['value'] === 'string') {
+      env[name] = e['value'];
+      continue;
+    }
+    const ref = at(e, 'valueFrom', 'secretKeyRef') as { key: string; optional?: boolean } | undefined;
+    if (ref === undefined) continue;
+    const value = secret[ref.key];
+    if (value !== undefined) env[name] = value;
+    else if (ref.optional !== true) return { started: false, reason: `CreateContainerConfigError: couldn't find key ${ref.key} in Secret` };
+  }
+  return { started: true, env };
+}
+
+/** gatewayAccepts runs the gateway's own start-up checks on an environment: '' when it would serve, else its error. */
+function gatewayAccepts(env: Record<string, string>): string {
+  try {
+    const config = resolveConfig({}, env);
+    const auth = new InboundAuth(loadApiKeys({ inline: config.apiKeys, file: config.apiKeysFile }));
+    checkExposure(config.host, auth.enabled, config.allowUnauthenticated === true);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+t.test('the rendered pod either serves with inbound keys or does not start: never a crash loop', async (t) => {
+  const example = at(secretExample, 'stringData') as Record<string, string>;
+  // secret.example.yaml holds placeholders; a real Secret holds "id:sha256-hex:scopes" entries.
+  const secret = { ...example, 'gateway-api-keys': `ops:${hashApiKey('a client key')}:read,write` };
+  const full = renderPodEnv(secret);
+  t.equal(full.started, true, 'a complete Secret starts the container');
+  if (full.started) {
+    t.equal(full.env['GATEWAY_HOST'], '0.0.0.0', 'the image binds every interface');
+    t.equal(gatewayAccepts(full.env), '', 'and the gateway serves: inbound keys are on');
+  }
+  const { 'gateway-api-keys': _omitted, ...withoutKeys } = secret;
+  const bare = renderPodEnv(withoutKeys);
+  t.match(bare, { started: false, reason: /gateway-api-keys/ }, 'a Secret without inbound keys stops at CreateContainerConfigError, with the key named');
+  if (bare.started) t.equal(gatewayAccepts(bare.env), '', 'a pod that starts without keys must still be able to serve');
+  // The documented alternative, GATEWAY_ALLOW_UNAUTHENTICATED=1, is what the gateway accepts instead of keys.
+  t.equal(gatewayAccepts({ GATEWAY_HOST: '0.0.0.0', GATEWAY_ALLOW_UNAUTHENTICATED: '1', GATEWAY_LEDGER: 'off' }), '');
+  t.match(gatewayAccepts({ GATEWAY_HOST: '0.0.0.0', GATEWAY_LEDGER: 'off' }), /refusing to bind 0\.0\.0\.0 without inbound authentication/);
 });
 
 t.test('Service, HPA and PDB point at the Deployment', async (t) => {

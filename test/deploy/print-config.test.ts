@@ -44,6 +44,19 @@ t.test('print-config shows each setting with its layer (flag > env > capability 
   t.same(printed.capability, { ok: true, problems: [] });
 });
 
+t.test('print-config shows the ledger mode and whether DATABASE_URL is set, never its password', async (t) => {
+  const embedded = JSON.parse((await runCli(['serve', 'capability.yaml', '--print-config'], { LABEL_STUDIO_API_KEY: UPSTREAM_KEY })).stdout) as Printed;
+  t.same(embedded.settings['ledger'], { value: { mode: 'embedded', open: 'auto', dir: 'data/ledger next to the capability file (default)', databaseUrl: null }, source: 'default' });
+  const off = JSON.parse((await runCli(['serve', 'capability.yaml', '--print-config', '--ledger', 'off'], { LABEL_STUDIO_API_KEY: UPSTREAM_KEY })).stdout) as Printed;
+  t.same(off.settings['ledger'], { value: { mode: 'off', databaseUrl: null }, source: 'flag' });
+  const password = 'pg-secret-password-42';
+  const res = await runCli(['serve', 'capability.yaml', '--print-config'], { LABEL_STUDIO_API_KEY: UPSTREAM_KEY, DATABASE_URL: `postgres://gateway:${password}@db.internal:5432/naftiko` });
+  t.equal(res.code, 0, res.stderr);
+  t.notOk(res.stdout.includes(password), 'the database password is never printed');
+  const pg = JSON.parse(res.stdout) as Printed;
+  t.same(pg.settings['ledger'], { value: { mode: 'postgres', open: 'auto', database: 'postgres://db.internal:5432/naftiko', databaseUrl: '[Redacted]' }, source: 'env' });
+});
+
 t.test('print-config without the key still prints, and says the variable is unset', async (t) => {
   const res = await runCli(['serve', 'capability.yaml', '--print-config'], {});
   t.equal(res.code, 0, res.stderr);

@@ -11,9 +11,31 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { RestFastPath } from './fast-path.js';
 import { fastPathOf } from './server.js';
+import { GatewayError } from '../../core/errors.js';
+import { toProblem } from '../../core/problem.js';
+import { requestIdFrom } from '../../ops/request-id.js';
 
 /** How often a closing server reaps keep-alive connections that went idle after their last response. */
 const DRAIN_REAP_INTERVAL_MS = 50;
+
+const SHUTTING_DOWN = new GatewayError('NGW_ERR_UNAVAILABLE', 'the gateway is shutting down; retry the request (another instance will answer it)');
+
+/**
+ * answerShuttingDown answers a request that arrives while the listener drains (a keep-alive connection's
+ * next request) with a problem+json 503 and `Retry-After`, and closes the connection.
+ */
+function answerShuttingDown(req: IncomingMessage, res: ServerResponse): void {
+  const requestId = requestIdFrom(req.headers['x-request-id']);
+  const body = JSON.stringify(toProblem(SHUTTING_DOWN, requestId));
+  res.writeHead(503, {
+    'content-type': 'application/problem+json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': '1',
+    'x-request-id': requestId,
+    connection: 'close',
+  });
+  res.end(body);
+}
 
 /** Generation is one fastify app and the requests it is serving. */
 class Generation {
@@ -70,11 +92,11 @@ export class RestListener {
 
   /** The one extra step per request: count it against its generation, then let that app route it. */
   private readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.closing) return answerShuttingDown(req, res);
     const generation = this.current;
     generation.active++;
     res.on('close', generation.release); // 'close' fires once per response; on() skips once()'s wrapper
-    // While closing, fastify answers (503 + Connection: close), so the fast path stands aside.
-    if (!this.closing && generation.fast !== undefined && generation.fast.handle(req, res)) return;
+    if (generation.fast !== undefined && generation.fast.handle(req, res)) return;
     generation.routing(req, res);
   };
 

@@ -160,7 +160,7 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   );
   // Routes go in a plugin registered after the protection and metrics plugins, so their onRoute hooks see every route.
   void app.register(async function gatewayRoutes(instance: FastifyInstance) {
-    registerHealth(instance);
+    registerHealth(instance, options.readiness?.lifecycle);
     if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
     registerRestRoutes(instance, table, deps, methods);
     if (options.ledger !== undefined) registerLedgerRoute(instance, options.ledger);
