@@ -109,7 +109,34 @@ function compileEntry(tool: CompiledMcpTool): McpToolEntry {
   const title = titleOf(tool);
   definition.title = title;
   (definition.annotations as { title?: string }).title = title;
-  return { tool, definition, validate: compileJsonValidator(inputSchema), wrap: output.wrap, problemFitsOutput: problemFits(output.schema) };
+  return new LazyToolEntry(tool, definition, inputSchema, output.wrap, output.schema);
+}
+
+/**
+ * LazyToolEntry compiles its validators on the first call of the tool: a capability set of
+ * hundreds of tools (docs/families.md) would otherwise compile them all at boot, most never called.
+ */
+class LazyToolEntry implements McpToolEntry {
+  private validator: ValidateFunction | undefined = undefined;
+  private fits: boolean | undefined = undefined;
+
+  constructor(
+    readonly tool: CompiledMcpTool,
+    readonly definition: Tool,
+    private readonly inputSchema: ObjectSchema,
+    readonly wrap: OutputWrap,
+    private readonly outputSchema: Tool['outputSchema'],
+  ) {}
+
+  get validate(): ValidateFunction {
+    this.validator ??= compileJsonValidator(this.inputSchema);
+    return this.validator;
+  }
+
+  get problemFitsOutput(): boolean {
+    this.fits ??= problemFits(this.outputSchema);
+    return this.fits;
+  }
 }
 
 /** compileToolTable builds every tool's definition and validator (once per capability load). */
