@@ -191,7 +191,11 @@ export class RestFastPath {
   }
 
   private find(segments: readonly string[]): FastRoute | undefined {
-    const list = this.byShape.get(`${segments.length} ${segments[1] ?? ''}`);
+    // Routes whose second segment is literal first, as the router prefers a static segment to a parameter.
+    return this.findIn(this.byShape.get(`${segments.length} ${segments[1] ?? ''} ${segments[2] ?? ''}`), segments) ?? this.findIn(this.byShape.get(`${segments.length} ${segments[1] ?? ''}`), segments);
+  }
+
+  private findIn(list: readonly FastRoute[] | undefined, segments: readonly string[]): FastRoute | undefined {
     if (list === undefined) return undefined;
     outer: for (const fast of list) {
       const expected = fast.segments;
@@ -332,8 +336,13 @@ export class RestFastPath {
   }
 }
 
+/**
+ * shapeKey files a route by its length and first two literal segments, so a set of hundreds of
+ * routes under one prefix (`/v1/<area>/…`, docs/families.md) is not scanned one by one per request.
+ */
 function shapeKey(segments: readonly (string | undefined)[]): string {
-  return `${segments.length} ${segments[1] ?? ''}`;
+  const second = segments.length > 3 ? segments[2] : undefined;
+  return second === undefined ? `${segments.length} ${segments[1] ?? ''}` : `${segments.length} ${segments[1] ?? ''} ${second}`;
 }
 
 const NO_VALUES: InputValues = {};
