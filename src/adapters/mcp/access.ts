@@ -11,7 +11,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
 import type { Caller } from '../../core/operation.js';
 import { sendProblem } from '../http-problem.js';
-import { applyMcpCors } from './cors.js';
+import { answerCors } from '../../security/cors.js';
+import { MCP_CORS } from './cors.js';
 import { protectedResourceChallenge } from './protected-resource.js';
 
 /** Authenticate resolves the caller of a request, or throws a GatewayError (401/403) to refuse it. */
@@ -101,7 +102,7 @@ export function createMcpAccessHook(options: McpAccessOptions) {
       if (!policy.originAllowed(origin, localPort)) {
         throw new GatewayError('NGW_ERR_FORBIDDEN', `origin ${JSON.stringify(origin)} is not allowed to call this MCP server`);
       }
-      if (origin !== undefined && applyMcpCors(request, reply, origin)) return reply;
+      if (origin !== undefined && answerCors(request, reply, origin, MCP_CORS)) return reply;
       if (authenticate === undefined) return undefined;
       const caller = await authenticate(request);
       // The SDK hands `req.auth` to tool handlers as `extra.authInfo`; the caller travels that way.
