@@ -21,44 +21,29 @@ export type LedgerConfig =
     }
   | { readonly mode: 'postgres'; readonly url: string; readonly clockOffsetMs: number; readonly open?: LedgerSwitch | undefined };
 
-/** LEDGER_DEFAULT_DIR is the embedded ledger's directory, relative to the capability file's directory. */
-export const LEDGER_DEFAULT_DIR = 'data/ledger';
-
-/** LEDGER_ENV names the ledger's environment variables. */
-export const LEDGER_ENV = {
-  ledger: 'GATEWAY_LEDGER',
-  dir: 'GATEWAY_LEDGER_DIR',
-  databaseUrl: 'DATABASE_URL',
-  /** Shifts the ledger's clock (tests and drills of the seat guard); never set it in production. */
-  clockOffsetMs: 'GATEWAY_LEDGER_CLOCK_OFFSET_MS',
-} as const;
-
-/** LedgerFlags are the `serve` flags about the ledger. */
-export interface LedgerFlags {
-  readonly ledger?: string | undefined;
-  readonly ledgerDir?: string | undefined;
+/** LedgerSettings are the ledger's rows of the settings table (settings/table.ts), already parsed there. */
+export interface LedgerSettings {
+  /** auto, on or off (the table checks the choice). */
+  readonly ledger: string;
+  readonly ledgerDir: string | undefined;
+  /** True when the directory came from the --ledger-dir flag: the flag wins over DATABASE_URL, the variable does not. */
+  readonly ledgerDirFromFlag: boolean;
+  readonly databaseUrl: string | undefined;
+  readonly ledgerClockOffsetMs: number;
 }
 
-const SWITCHES = ['auto', 'on', 'off'] as const;
-
-/** resolveLedgerConfig: flag > environment > default; `mode` errors are thrown as Error(message). */
-export function resolveLedgerConfig(flags: LedgerFlags, env: Readonly<Record<string, string | undefined>>): LedgerConfig {
-  const pick = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
-  const switchValue = (pick(flags.ledger) ?? pick(env[LEDGER_ENV.ledger]) ?? 'auto').toLowerCase();
-  if (!(SWITCHES as readonly string[]).includes(switchValue)) throw new Error(`ledger must be auto, on or off, got "${switchValue}"`);
-  if (switchValue === 'off') return { mode: 'off' };
-  const open = switchValue as LedgerSwitch;
-  const rawOffset = pick(env[LEDGER_ENV.clockOffsetMs]);
-  if (rawOffset !== undefined && !/^-?\d+$/.test(rawOffset)) throw new Error(`${LEDGER_ENV.clockOffsetMs} must be an integer, got "${rawOffset}"`);
-  const clockOffsetMs = rawOffset === undefined ? 0 : Number(rawOffset);
-  const dir = pick(flags.ledgerDir);
-  const url = pick(env[LEDGER_ENV.databaseUrl]);
-  // An explicit --ledger-dir wins over DATABASE_URL from the environment (flag > environment).
-  if (dir === undefined && url !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`${LEDGER_ENV.databaseUrl} must be a postgres:// or postgresql:// URL`);
+/** ledgerConfigOf folds the ledger's settings into the one LedgerConfig the gateway opens; a bad URL throws Error(message). */
+export function ledgerConfigOf(settings: LedgerSettings): LedgerConfig {
+  if (settings.ledger === 'off') return { mode: 'off' };
+  const open = settings.ledger as LedgerSwitch;
+  const clockOffsetMs = settings.ledgerClockOffsetMs;
+  const url = settings.databaseUrl?.trim();
+  if (!settings.ledgerDirFromFlag && url !== undefined && url !== '') {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL');
     return { mode: 'postgres', url, clockOffsetMs, open };
   }
-  return { mode: 'embedded', dir: dir ?? pick(env[LEDGER_ENV.dir]), clockOffsetMs, open };
+  const dir = settings.ledgerDir?.trim();
+  return { mode: 'embedded', dir: dir === '' ? undefined : dir, clockOffsetMs, open };
 }
 
 /** declaresLedger is true when some operation of the capability declares `x-ledger` or `x-seat-guard`. */

@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { LEDGER_DEFAULT_DIR } from './config.js';
+
+/** LEDGER_DEFAULT_DIR is the embedded ledger's directory, relative to the capability file's directory. */
+export const LEDGER_DEFAULT_DIR = 'data/ledger';
 
 /** APP_DIR_NAME names the gateway's folder inside the platform data directory. */
 export const APP_DIR_NAME = 'naftiko-gateway';

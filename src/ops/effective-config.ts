@@ -5,7 +5,7 @@
 import type { CheckResult } from '../capability/index.js';
 import { DEFAULTS, ENV, SETTINGS, type FlagValues, type GatewayConfig, type SettingSpec } from '../settings/index.js';
 import { flagKeyOf } from '../settings/resolve.js';
-import { LEDGER_DEFAULT_DIR, LEDGER_ENV } from '../ledger/config.js';
+import { LEDGER_DEFAULT_DIR } from '../ledger/data-dir.js';
 import { describeUrl } from '../ledger/url.js';
 import { FILE_SUFFIX, type Environment } from './env-files.js';
 import { REDACTED } from './logger.js';
@@ -104,7 +104,7 @@ export function describeConfig(config: GatewayConfig, flags: FlagValues, env: En
  */
 function describeLedger(config: GatewayConfig, flags: FlagValues, env: Environment): Setting {
   const ledger = config.ledger ?? { mode: 'off' as const };
-  const databaseUrl = env[LEDGER_ENV.databaseUrl];
+  const databaseUrl = env[ENV.databaseUrl];
   const value = {
     mode: ledger.mode,
     // auto: opened only for a capability that declares x-ledger or x-seat-guard.
@@ -114,7 +114,7 @@ function describeLedger(config: GatewayConfig, flags: FlagValues, env: Environme
     databaseUrl: databaseUrl === undefined || databaseUrl === '' ? null : REDACTED,
   };
   const flagged = flags.ledger !== undefined || flags.ledgerDir !== undefined;
-  const fromEnv = [LEDGER_ENV.ledger, LEDGER_ENV.dir, LEDGER_ENV.databaseUrl].some((name) => env[name] !== undefined && env[name] !== '');
+  const fromEnv = [ENV.ledger, ENV.ledgerDir, ENV.databaseUrl].some((name) => env[name] !== undefined && env[name] !== '');
   return { value, source: flagged ? 'flag' : fromEnv ? 'env' : 'default' };
 }
 

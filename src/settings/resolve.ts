@@ -3,11 +3,11 @@
  * default (the capability's own values apply when it is loaded). Defaults are
  * applied here, once; an unknown `GATEWAY_*` variable is an error naming it.
  */
-import { resolveLedgerConfig, type LedgerConfig } from '../ledger/config.js';
+import { ledgerConfigOf, type LedgerConfig } from '../ledger/config.js';
 import { splitCapabilityList } from '../family/paths.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../upstream/response.js';
 import { SETTING_BY_ENV, SETTINGS, type SettingSpec } from './table.js';
-import { ConfigError, parseBaseUris, parseBoolean, parseHosts, parseInteger, parseOrigins } from './values.js';
+import { ConfigError, parseBaseUris, parseBoolean, parseChoice, parseHosts, parseInteger, parseOrigins } from './values.js';
 
 type Spec = (typeof SETTINGS)[number];
 type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
@@ -110,14 +110,24 @@ function resolveOne(spec: SettingSpec, flags: Readonly<Record<string, unknown>>,
     case 'base-uris':
       // Environment first, flags after: a flag for a namespace overrides the environment's entry.
       return parseBaseUris([...(fromEnv === undefined ? [] : [fromEnv]), ...(Array.isArray(flag) ? (flag as string[]) : typeof flag === 'string' ? [flag] : [])]);
-    case 'string':
-      return (typeof flag === 'string' && flag !== '' ? flag : undefined) ?? fromEnv ?? spec.default;
+    case 'string': {
+      const given = typeof flag === 'string' && flag !== '' ? flag : undefined;
+      if (spec.choices !== undefined && (given ?? fromEnv) !== undefined) return given !== undefined ? parseChoice(spec, 'flag', given) : parseChoice(spec, 'env', fromEnv as string);
+      return given ?? fromEnv ?? spec.default;
+    }
   }
 }
 
-function ledgerConfig(flags: FlagValues, env: Readonly<Record<string, string | undefined>>): LedgerConfig {
+/** ledgerConfig folds the ledger's rows, parsed like every other setting, into the one LedgerConfig. */
+function ledgerConfig(values: Readonly<Record<string, unknown>>, flags: FlagValues): LedgerConfig {
   try {
-    return resolveLedgerConfig({ ledger: flags.ledger, ledgerDir: flags.ledgerDir }, env);
+    return ledgerConfigOf({
+      ledger: values['ledger'] as string,
+      ledgerDir: values['ledgerDir'] as string | undefined,
+      ledgerDirFromFlag: flags.ledgerDir !== undefined && flags.ledgerDir !== '',
+      databaseUrl: values['databaseUrl'] as string | undefined,
+      ledgerClockOffsetMs: values['ledgerClockOffsetMs'] as number,
+    });
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -127,12 +137,13 @@ function ledgerConfig(flags: FlagValues, env: Readonly<Record<string, string | u
 export function resolveConfig(flags: FlagValues, env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   checkEnvironment(env);
   const config: Record<string, unknown> = {};
-  for (const spec of SETTINGS as readonly SettingSpec[]) if (spec.ledger !== true) config[spec.key] = resolveOne(spec, flags, env);
+  const ledgerValues: Record<string, unknown> = {};
+  for (const spec of SETTINGS as readonly SettingSpec[]) (spec.ledger === true ? ledgerValues : config)[spec.key] = resolveOne(spec, flags, env);
   const listed = flags.capabilities;
   const paths = listed !== undefined && listed.length > 0 ? [...listed] : splitCapabilityList(config['capabilityPath'] as string);
   config['capabilityPath'] = paths.join(',');
   config['capabilityPaths'] = paths;
   config['maxResponseBytes'] = DEFAULT_MAX_RESPONSE_BYTES;
-  config['ledger'] = ledgerConfig(flags, env);
+  config['ledger'] = ledgerConfig(ledgerValues, flags);
   return config as GatewayConfig;
 }

@@ -4,7 +4,7 @@
  * --help`, `--print-config` and docs/configuration.md are all generated from
  * it, so a setting cannot be read one way and documented another.
  */
-import { LEDGER_DEFAULT_DIR, LEDGER_ENV } from '../ledger/config.js';
+import { LEDGER_DEFAULT_DIR } from '../ledger/data-dir.js';
 
 /** SettingKind says how a setting's text is read. */
 export type SettingKind = 'string' | 'integer' | 'boolean' | 'origins' | 'hosts' | 'base-uris';
@@ -32,11 +32,15 @@ export interface SettingSpec {
   readonly multiple?: boolean;
   /** Read only when the variable itself is set: `GATEWAY_API_KEYS_FILE` is a setting of its own, not this one's NAME_FILE. */
   readonly direct?: boolean;
-  /** Resolved by the ledger's own config (src/ledger/config.ts), listed here for --help, docs and unknown-variable checks. */
+  /** The values a `string` setting may take (compared lower-case). */
+  readonly choices?: readonly string[];
+  /** Parsed here like every setting, then folded into GatewayConfig.ledger (ledger/config.ts ledgerConfigOf) and printed as its section. */
   readonly ledger?: boolean;
 }
 
 const MAX_MS = 3_600_000;
+/** A clock offset beyond ten years is a typo, not a drill. */
+const MAX_OFFSET_MS = 10 * 365 * 86_400_000;
 
 /** SETTINGS is every setting of `serve`, in the order `--help` and the docs list them. */
 export const SETTINGS = [
@@ -68,9 +72,10 @@ export const SETTINGS = [
   { key: 'allowUnauthenticated', flag: 'allow-unauthenticated', env: 'GATEWAY_ALLOW_UNAUTHENTICATED', kind: 'boolean', default: false, doc: 'serve a non-loopback host without inbound API keys' },
   { key: 'corsOrigins', flag: 'cors-origins', placeholder: '<list>', env: 'GATEWAY_CORS_ORIGINS', kind: 'origins', default: [], defaultDoc: 'none (CORS off)', doc: 'allowed browser origins (comma-separated)' },
   { key: 'watch', flag: 'watch', env: 'GATEWAY_WATCH', kind: 'boolean', default: false, doc: 'reload when the capability file changes' },
-  { key: 'ledger', flag: 'ledger', placeholder: '<auto|on|off>', env: LEDGER_ENV.ledger, kind: 'string', default: 'auto', ledger: true, doc: 'role-change ledger: auto (on when an operation declares x-ledger or x-seat-guard), on or off (docs/ledger.md)' },
-  { key: 'ledgerDir', flag: 'ledger-dir', placeholder: '<dir>', env: LEDGER_ENV.dir, kind: 'string', default: LEDGER_DEFAULT_DIR, defaultDoc: `${LEDGER_DEFAULT_DIR} next to the capability file`, ledger: true, doc: `embedded ledger's data directory (${LEDGER_ENV.databaseUrl}=postgres://… uses a shared PostgreSQL instead)` },
-  { key: 'ledgerClockOffsetMs', flag: undefined, env: LEDGER_ENV.clockOffsetMs, kind: 'string', default: undefined, defaultDoc: '0', ledger: true, doc: "shifts the ledger's clock (tests and drills of the seat guard only)" },
+  { key: 'ledger', flag: 'ledger', placeholder: '<auto|on|off>', env: 'GATEWAY_LEDGER', kind: 'string', choices: ['auto', 'on', 'off'], default: 'auto', ledger: true, doc: 'role-change ledger: auto (on when an operation declares x-ledger or x-seat-guard), on or off (docs/ledger.md)' },
+  { key: 'ledgerDir', flag: 'ledger-dir', placeholder: '<dir>', env: 'GATEWAY_LEDGER_DIR', kind: 'string', default: undefined, defaultDoc: `${LEDGER_DEFAULT_DIR} next to the capability file`, ledger: true, doc: "embedded ledger's data directory (the flag wins over DATABASE_URL, the variable does not)" },
+  { key: 'databaseUrl', flag: undefined, env: 'DATABASE_URL', kind: 'string', default: undefined, defaultDoc: 'none (embedded ledger)', ledger: true, doc: 'postgres://… : a PostgreSQL ledger shared by replicas instead of the embedded file' },
+  { key: 'ledgerClockOffsetMs', flag: undefined, env: 'GATEWAY_LEDGER_CLOCK_OFFSET_MS', kind: 'integer', min: -MAX_OFFSET_MS, max: MAX_OFFSET_MS, default: 0, ledger: true, doc: "shifts the ledger's clock (tests and drills of the seat guard only)" },
 ] as const satisfies readonly SettingSpec[];
 
 /** SettingKey names a setting. */

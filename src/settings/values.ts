@@ -28,7 +28,7 @@ export function parseBoolean(spec: SettingSpec, from: 'flag' | 'env', raw: strin
 /** parseInteger reads plain decimal digits within the setting's bounds. */
 export function parseInteger(spec: SettingSpec, from: 'flag' | 'env', raw: string): number {
   const name = nameOf(spec, from);
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
   const n = Number(raw.trim());
   const min = spec.min ?? 0;
   const max = spec.max ?? Number.MAX_SAFE_INTEGER;
@@ -63,4 +63,12 @@ export function parseBaseUris(entries: readonly string[]): Record<string, string
     else out['*'] = trimmed;
   }
   return out;
+}
+
+/** parseChoice reads one of the setting's `choices`, any case. */
+export function parseChoice(spec: SettingSpec, from: 'flag' | 'env', raw: string): string {
+  const v = raw.trim().toLowerCase();
+  const choices = spec.choices ?? [];
+  if (!choices.includes(v)) throw new ConfigError(`${nameOf(spec, from)} must be ${choices.join(', ')}, got "${raw}"`);
+  return v;
 }

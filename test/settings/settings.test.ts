@@ -18,7 +18,8 @@ t.test('the table is well formed', async (t) => {
   t.equal(new Set(envs).size, envs.length, 'variables are unique');
   t.equal(new Set(specs.map((s) => s.key)).size, specs.length, 'keys are unique');
   for (const s of specs) {
-    t.ok(s.env === undefined || s.env.startsWith('GATEWAY_'), `${s.key}: GATEWAY_ prefix`);
+    // DATABASE_URL is the conventional name every PostgreSQL host and platform sets; every other variable is the gateway's own.
+    t.ok(s.env === undefined || s.env.startsWith('GATEWAY_') || s.env === 'DATABASE_URL', `${s.key}: GATEWAY_ prefix`);
     t.ok(s.doc.length > 5, `${s.key} is documented`);
     if (s.kind === 'integer' && typeof s.default === 'number') t.ok(s.default >= (s.min ?? 0) && s.default <= (s.max ?? Infinity), `${s.key}: default within bounds`);
   }
@@ -59,6 +60,20 @@ t.test('bad and unknown settings are errors naming them', async (t) => {
   t.throws(() => resolveConfig({}, { GATEWAY_LOGLEVEL: 'debug' }), { message: /unknown setting GATEWAY_LOGLEVEL/ });
   t.doesNotThrow(() => resolveConfig({}, { GATEWAY_API_KEYS_FILE: '/keys', GATEWAY_LEDGER: 'off', GATEWAY_LOG_LEVEL_FILE: '/x', LABEL_STUDIO_API_KEY: 'k', HOME: '/root' }), 'settings, NAME_FILE companions and other variables');
   t.doesNotThrow(() => resolveConfig({}, { GATEWAY_SERVICE_HOST: '10.0.0.1', GATEWAY_SERVICE_PORT_HTTP: '80', GATEWAY_PORT: 'tcp://10.0.0.1:80', GATEWAY_PORT_80_TCP_ADDR: '10.0.0.1' }), 'Kubernetes service links');
+});
+
+t.test('the ledger settings are parsed by the table and folded into one LedgerConfig', async (t) => {
+  t.same(resolveConfig({}, {}).ledger, { mode: 'embedded', dir: undefined, clockOffsetMs: 0, open: 'auto' });
+  t.same(resolveConfig({ ledger: 'OFF' }, { GATEWAY_LEDGER: 'on' }).ledger, { mode: 'off' }, 'flag over variable, any case');
+  t.same(resolveConfig({}, { GATEWAY_LEDGER: 'on', GATEWAY_LEDGER_CLOCK_OFFSET_MS: '-86400000' }).ledger, { mode: 'embedded', dir: undefined, clockOffsetMs: -86_400_000, open: 'on' });
+  const url = 'postgres://u:p@127.0.0.1:5432/db';
+  t.same(resolveConfig({}, { DATABASE_URL: url, GATEWAY_LEDGER_DIR: '/tmp/x' }).ledger, { mode: 'postgres', url, clockOffsetMs: 0, open: 'auto' }, 'the variable dir does not beat DATABASE_URL');
+  t.same(resolveConfig({ ledgerDir: '/tmp/y' }, { DATABASE_URL: url }).ledger, { mode: 'embedded', dir: '/tmp/y', clockOffsetMs: 0, open: 'auto' }, 'the flag does');
+  t.throws(() => resolveConfig({}, { GATEWAY_LEDGER: 'maybe' }), new ConfigError('GATEWAY_LEDGER must be auto, on, off, got "maybe"'));
+  t.throws(() => resolveConfig({ ledger: 'sometimes' }, {}), /--ledger must be auto, on, off/);
+  t.throws(() => resolveConfig({}, { GATEWAY_LEDGER_CLOCK_OFFSET_MS: '1.5' }), /GATEWAY_LEDGER_CLOCK_OFFSET_MS must be an integer/);
+  t.throws(() => resolveConfig({}, { DATABASE_URL: 'mysql://x' }), /DATABASE_URL must be a postgres/);
+  t.throws(() => resolveConfig({}, { GATEWAY_UPSTREAM_RETRIES: '-1' }), /must be from 0 to 10/, 'other integers stay non-negative');
 });
 
 t.test('--help lists every setting with its flag, variable and default', async (t) => {
