@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { destination, type DestinationStream, type Logger } from 'pino';
-import type { CompiledCapability, CompiledRestAdapter } from './capability/index.js';
+import type { CompiledCapability, CompiledMcpAdapter, CompiledRestAdapter } from './capability/index.js';
 import type { CompileOptions } from './capability/compile.js';
 import type { McpAdapter } from './adapters/mcp/index.js';
 import { RestListener } from './adapters/rest/listener.js';
@@ -16,7 +16,7 @@ import { createAuditInterceptor } from './core/audit.js';
 import { Invoker } from './core/invoker.js';
 import type { Caller } from './core/operation.js';
 import { GatewayError } from './core/errors.js';
-import { loadCapabilitySet, type LoadedSet } from './family/load.js';
+import { loadCapabilitySet, stdioToolsOf, type LoadedSet } from './family/load.js';
 import { McpScopes } from './family/mcp-scopes.js';
 import type { CapabilitySet } from './family/set.js';
 import { filePaths, readEnvironment } from './ops/env-files.js';
@@ -107,8 +107,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Every file and folder is one set: adapters on one port share a listener (docs/families.md).
   const capabilityPaths = config.capabilityPaths ?? [config.capabilityPath];
   const setOf = new WeakMap<CompiledCapability, CapabilitySet>();
+  // Over stdio one endpoint serves every MCP port's tools (docs/families.md); a clash fails the load, or the reload.
+  const stdioTools = new WeakMap<CompiledCapability, CompiledMcpAdapter>();
   const loadSet = (): { loaded: LoadedSet; warnings: ReloadWarning[] } => {
     const loaded = loadCapabilitySet(capabilityPaths, loadOptions());
+    const stdio = config.mcpStdio ? stdioToolsOf(loaded.set) : undefined;
+    if (stdio !== undefined) stdioTools.set(loaded.set.served, stdio);
     setOf.set(loaded.set.served, loaded.set);
     return { loaded, warnings: loaded.warnings.flatMap((f) => f.problems.map((p) => ({ ...p, file: f.file }))) };
   };
@@ -212,15 +216,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     }
     if (unauthenticatedWarning !== undefined) logger.warn({ inboundAuth: 'off' }, unauthenticatedWarning);
     else logger.info({ inboundAuth: 'api-keys', keyIds: auth.keyIds }, 'inbound authentication on');
-    // One MCP listener per declared port; over stdio only the first adapter's tools are served.
-    for (const [index, mcpAdapter] of (config.mcpStdio ? capability.mcp.slice(0, 1) : capability.mcp).entries()) {
+    // One MCP listener per declared port; over stdio one endpoint with every port's tools.
+    const stdio = stdioTools.get(capability);
+    for (const [index, mcpAdapter] of (config.mcpStdio ? (stdio === undefined ? [] : [stdio]) : capability.mcp).entries()) {
       // Loaded on demand: the MCP SDK (and zod) roughly doubles start-up time, which `check` and REST-only capabilities need not pay.
       const [{ startMcpAdapter }, { McpServers }] = await Promise.all([import('./adapters/mcp/index.js'), import('./adapters/mcp/server.js')]);
       // Over stdio the agent that launched the gateway is its only caller (it already holds the upstream key): no inbound keys.
       const mcpAuth = config.mcpStdio || !auth.enabled ? undefined : auth;
       const deps = { invoker, maxResponseBytes: config.maxResponseBytes, logger, auth: mcpAuth, builtinTools };
       const scopes = new McpScopes((scope) => new McpServers(scope, deps));
-      await scopes.update(initial.set.mcpScopes[index] ?? new Map());
+      // /mcp/<capability> is an HTTP path: stdio has none.
+      if (!config.mcpStdio) await scopes.update(initial.set.mcpScopes[index] ?? new Map());
       mcpScopes.push(scopes);
       const started = await startMcpAdapter(mcpAdapter, deps, {
         transport: config.mcpStdio ? 'stdio' : 'http',
@@ -284,11 +290,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   reloading.onReload(async (next) => {
     breakers.track(next.upstreams);
-    if (next.mcp.length !== mcpAdapters.length) logger.warn({ from: mcpAdapters.length, to: next.mcp.length }, 'capability reload: the number of MCP ports changed; it applies at the next restart');
+    if (!config.mcpStdio && next.mcp.length !== mcpAdapters.length) logger.warn({ from: mcpAdapters.length, to: next.mcp.length }, 'capability reload: the number of MCP ports changed; it applies at the next restart');
     for (const [i, adapter] of mcpAdapters.entries()) {
-      const tools = next.mcp[i];
+      const tools = config.mcpStdio ? stdioTools.get(next) : next.mcp[i];
       if (tools !== undefined) adapter.replaceTools(tools);
-      await mcpScopes[i]?.update(setOf.get(next)?.mcpScopes[i] ?? new Map());
+      if (!config.mcpStdio) await mcpScopes[i]?.update(setOf.get(next)?.mcpScopes[i] ?? new Map());
     }
   });
 

@@ -11,7 +11,8 @@ import { CapabilityError, formatProblem, type CapabilityProblem } from '../capab
 import type { SetProblem } from './conflicts.js';
 import { capabilityNameOf } from './names.js';
 import { expandCapabilityPaths } from './paths.js';
-import { assembleCapabilitySet, type CapabilitySet, type LoadedMember } from './set.js';
+import type { CompiledMcpAdapter } from '../capability/compiled.js';
+import { assembleCapabilitySet, mergeStdio, type CapabilitySet, type LoadedMember } from './set.js';
 
 /** FileProblems are the problems of one file. */
 export interface FileProblems {
@@ -96,6 +97,13 @@ export function loadCapabilitySet(paths: readonly string[], options: Omit<Compil
   const { set, problems } = assembleCapabilitySet(setNameOf(paths, expanded.folders), loaded);
   if (set === undefined) throw new CapabilitySetError(groupProblems(problems));
   return { set, warnings, files: expanded.files, folders: expanded.folders };
+}
+
+/** stdioToolsOf is every MCP tool of the set as `serve --mcp-stdio` serves them, or a CapabilitySetError naming clashing tools. */
+export function stdioToolsOf(set: CapabilitySet): CompiledMcpAdapter | undefined {
+  const { adapter, problems } = mergeStdio(set);
+  if (problems.length > 0) throw new CapabilitySetError(groupProblems(problems));
+  return adapter;
 }
 
 /** SetCheck is `check` of a set: each file's own result, then the problems of the files together. */

@@ -94,6 +94,7 @@ function mergeMcp(
   group: readonly { member: SetMember; adapter: CompiledMcpAdapter }[],
   setName: string,
   problems: SetProblem[],
+  where = `on port ${(group[0] as { adapter: CompiledMcpAdapter }).adapter.port}`,
 ): { adapter: CompiledMcpAdapter; scopes: Map<string, CompiledMcpAdapter> } {
   const first = group[0] as { member: SetMember; adapter: CompiledMcpAdapter };
   const several = distinctMembers(group) > 1;
@@ -107,7 +108,7 @@ function mergeMcp(
       const name = several ? sharedToolName(member.name, tool.name) : tool.name;
       const owner = taken.get(name);
       if (owner !== undefined) {
-        problems.push({ file: member.file, problem: { severity: 'error', path: `${tool.yamlPath}.name`, message: `MCP tool name "${name}" on port ${adapter.port} is also used by ${owner}` } });
+        problems.push({ file: member.file, problem: { severity: 'error', path: `${tool.yamlPath}.name`, message: `MCP tool name "${name}" ${where} is also used by ${owner}` } });
         continue;
       }
       taken.set(name, `${member.file} (${tool.yamlPath})`);
@@ -177,4 +178,17 @@ export function assembleCapabilitySet(setName: string, loaded: readonly LoadedMe
     secrets: [...new Set(members.flatMap((m) => m.capability.secrets))],
   };
   return { set: { name: setName, members, served, mcpScopes: mcpGroups.map((g) => g.scopes) }, problems };
+}
+
+/**
+ * mergeStdio is the set's tools as one endpoint, as `serve --mcp-stdio` serves them: an
+ * agent that launches the gateway gets every tool of every MCP port, named by the rule of
+ * the shared endpoint (`<capability>.<tool>` when several capabilities are served). A name
+ * that still clashes (one capability reusing a tool name on two ports) is a problem.
+ */
+export function mergeStdio(set: CapabilitySet): { adapter: CompiledMcpAdapter | undefined; problems: SetProblem[] } {
+  if (set.served.mcp.length <= 1) return { adapter: set.served.mcp[0], problems: [] };
+  const problems: SetProblem[] = [];
+  const all = set.members.flatMap((member) => member.capability.mcp.map((adapter) => ({ member, adapter })));
+  return { adapter: mergeMcp(all, set.name, problems, 'over stdio').adapter, problems };
 }
