@@ -10,7 +10,8 @@
  *   interleaved rounds, median: route lookup must not grow with the number of routes;
  * - router lookup time of fastify itself with 400 routes and with 6 (in this process).
  *
- * Prints a report and writes bench/family-results.json. `measureFamily()` is exported for bench/run.ts.
+ * `npm run bench` runs it (bench/run.ts: targets in bench/targets.ts, tables in docs/performance.md);
+ * run alone, it prints the table and the targets. `--quick` measures a 12-capability / 60-operation family.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +20,11 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import FindMyWay from 'find-my-way';
+import { generateCapability } from './generate-capability.js';
 import { saturate } from './load.js';
 import { cpuSeconds, rssBytes, startGatewayChild, startJsonLineChild, type Child } from './processes.js';
+import { formatTargets } from './report.js';
+import { checkFamilyTargets } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -30,9 +34,6 @@ const TSX = ['--import', 'tsx'];
 export const FAMILY_CAPABILITIES = 74;
 export const FAMILY_OPERATIONS = 400;
 
-/** Targets of issue 16, checked by the report. */
-export const FAMILY_TARGETS = { checkMs: 1000, readyMs: 1500, rssMb: 120, cpuRatio: 1.1 } as const;
-
 /** operationsOf spreads the operations over the capabilities (the first ones get one more). */
 function operationsOf(index: number, capabilities: number, operations: number): number {
   const base = Math.floor(operations / capabilities);
@@ -40,102 +41,27 @@ function operationsOf(index: number, capabilities: number, operations: number): 
 }
 
 /**
- * generateFamilyMember is one area: a GET of `/api/organizations/{id}` (the route the CPU rounds
- * call) and `count - 1` other operations (GETs and schema-validated PATCHes), each a REST route and an MCP tool.
+ * generateFamilyMember is one area (bench/generate-capability.ts): operation 0 a GET of
+ * `/api/organizations/{id}` (the route the CPU rounds call, answered by bench's static upstream),
+ * the others GETs and schema-validated PATCHes; each a REST route and an MCP tool.
  */
-export function generateFamilyMember(index: number, count: number): string {
-  const consumed: string[] = [];
-  const exposed: string[] = [];
-  const tools: string[] = [];
-  for (let j = 0; j < count; j++) {
-    const patch = j > 0 && j % 3 === 0;
-    const method = patch ? 'PATCH' : 'GET';
-    const upstreamPath = j === 0 ? '/api/organizations/{id}' : `/api/area${index}/things${j}/{id}/`;
-    const exposedPath = j === 0 ? `/v1/area${index}/organizations/{id}` : `/v1/area${index}/things${j}/{id}`;
-    const body = patch
-      ? `
-        - name: body
-          in: body
-          type: object
-          required: true
-          schema:
-            additionalProperties: true
-            properties:
-              title: { type: string, maxLength: ${100 + index * 10 + j} }
-              enabled: { type: boolean }`
-      : '';
-    consumed.push(`
-    - name: res${j}
-      path: ${upstreamPath}
-      operations:
-      - name: op${j}
-        method: ${method}
-        outputRawFormat: json
-        inputParameters:
-        - name: id
-          in: path
-          type: integer
-          required: true
-        - name: ordering
-          in: query
-          type: string${body}`);
-    exposed.push(`
-    - path: ${exposedPath}
-      name: res${j}
-      operations:
-      - method: ${method}
-        name: op${j}
-        call: area${index}.op${j}
-        with:
-          id: rest.id${patch ? '\n          body: rest.body' : ''}`);
-    // The same tool names in every area, as in Label Studio's family: the shared endpoint prefixes them.
-    tools.push(`
-    - name: ${j === 0 ? 'get-organization' : `${method.toLowerCase()}-thing-${j}`}
-      call: area${index}.op${j}
-      with:
-        id: tools.id${patch ? '\n        body: tools.body' : ''}`);
-  }
-  return `naftiko: 1.0.0-alpha2
-info:
-  label: Generated area ${index}
-  description: ${count} generated operations of a ${FAMILY_CAPABILITIES}-capability family.
-  contact:
-    name: bench
-binds:
-- namespace: env
-  keys:
-    LABEL_STUDIO_API_KEY: LABEL_STUDIO_API_KEY
-capability:
-  consumes:
-  - type: http
-    namespace: area${index}
-    baseUri: http://127.0.0.1:9
-    authentication:
-      type: apikey
-      key: Authorization
-      value: 'Token {{env.LABEL_STUDIO_API_KEY}}'
-      placement: header
-    resources:${consumed.join('')}
-  exposes:
-  - type: rest
-    namespace: area${index}-rest
-    port: 8080
-    resources:${exposed.join('')}
-  - type: mcp
-    namespace: area${index}-mcp
-    port: 9090
-    transport: http
-    tools:${tools.join('')}
-`;
+export function generateFamilyMember(index: number, count: number, capabilities = FAMILY_CAPABILITIES): string {
+  return generateCapability(count, {
+    namespace: `area${index}`,
+    label: `Generated area ${index}`,
+    description: `${count} generated operations of a ${capabilities}-capability family.`,
+    area: `area${index}`,
+    firstRoute: { exposed: `/v1/area${index}/organizations/{id}`, upstream: '/api/organizations/{id}' },
+    headersAndMappings: false,
+    mcp: true,
+    maxLengthBase: 100 + index * 10,
+  });
 }
-
-/** LAST_AREA is the area whose route the CPU rounds call: registered last, so any scan of the routes would show. */
-const LAST_AREA = FAMILY_CAPABILITIES - 1;
 
 /** writeFamily writes the family into `dir` and returns the file of the last area (the single-capability variant). */
 export function writeFamily(dir: string, capabilities = FAMILY_CAPABILITIES, operations = FAMILY_OPERATIONS): string {
   mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < capabilities; i++) writeFileSync(join(dir, `area${String(i).padStart(2, '0')}.yaml`), generateFamilyMember(i, operationsOf(i, capabilities, operations)));
+  for (let i = 0; i < capabilities; i++) writeFileSync(join(dir, `area${String(i).padStart(2, '0')}.yaml`), generateFamilyMember(i, operationsOf(i, capabilities, operations), capabilities));
   return join(dir, `area${String(capabilities - 1).padStart(2, '0')}.yaml`);
 }
 
@@ -187,9 +113,12 @@ export interface FamilyResults {
   /** `check capability.yaml` (one file), the baseline of what check costs at all (node start, modules). */
   readonly checkOneCpuMs: number;
   readonly family: BootFigures;
-  readonly familyLedgerOff: BootFigures;
+  /** The boots with the ledger off (full runs only). */
+  readonly familyLedgerOff?: BootFigures;
   readonly single: BootFigures;
-  readonly singleLedgerOff: BootFigures;
+  readonly singleLedgerOff?: BootFigures;
+  /** RSS once both gateways have been idle long enough for V8's memory reducer to shrink the young generation (full runs only). */
+  readonly idleRssMb?: { readonly family: number; readonly single: number; readonly afterSeconds: number };
   readonly cpuUsPerRequest: { readonly family: number; readonly single: number; readonly ratio: number; readonly rounds: number };
   readonly routerLookupNs: { readonly routes400: number; readonly routes6: number };
 }
@@ -219,14 +148,39 @@ function routerLookupNs(routes: number, iterations: number): number {
   return ns;
 }
 
-/** measureFamily runs every family measurement; `quick` shortens the load rounds only. */
+/** QUICK_FAMILY is the smaller family of `--quick` (CI's smoke): the same code paths in a few seconds. */
+export const QUICK_FAMILY = { capabilities: 12, operations: 60 } as const;
+/** How long the idle-RSS probe waits at most for V8's memory reducer (it runs some 8-20 s after the last allocation burst). */
+const IDLE_RSS_MAX_SECONDS = 30;
+
+/** idleRss samples both processes each second until both stop shrinking for 3 s (or the time is up) and returns the last RSS. */
+async function idleRss(a: Child, b: Child): Promise<{ family: number; single: number; afterSeconds: number }> {
+  const started = performance.now();
+  let last = [rssBytes(a.pid), rssBytes(b.pid)];
+  let steady = 0;
+  while ((performance.now() - started) / 1000 < IDLE_RSS_MAX_SECONDS) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = [rssBytes(a.pid), rssBytes(b.pid)];
+    const shrunk = now.some((v, i) => v < (last[i] as number) - 1024 * 1024);
+    steady = shrunk ? 0 : steady + 1;
+    last = now;
+    // The reducer shrinks the family's young generation by ~30 MB at once; stop once that happened and held.
+    if (steady >= 3 && (performance.now() - started) / 1000 > 12) break;
+  }
+  return { family: (last[0] as number) / 1024 / 1024, single: (last[1] as number) / 1024 / 1024, afterSeconds: (performance.now() - started) / 1000 };
+}
+
+/** measureFamily runs every family measurement; `quick` measures a smaller family with shorter rounds. */
 export async function measureFamily(options: { quick: boolean; log?: (line: string) => void }): Promise<FamilyResults> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const size = options.quick ? QUICK_FAMILY : { capabilities: FAMILY_CAPABILITIES, operations: FAMILY_OPERATIONS };
+  // The area whose route the CPU rounds call: registered last, so any scan of the routes would show.
+  const lastArea = size.capabilities - 1;
   const dir = mkdtempSync(join(tmpdir(), 'ngw-bench-family-'));
   const children: Child[] = [];
   try {
     const folder = join(dir, 'family');
-    const single = writeFamily(folder);
+    const single = writeFamily(folder, size.capabilities, size.operations);
     const { child: upstreamChild, info } = await startJsonLineChild<{ url: string; legacyToken: string }>('static upstream', [...TSX, join(ROOT, 'bench', 'static-upstream.ts'), '--list-size', '3']);
     children.push(upstreamChild);
     const env = { ...process.env, LABEL_STUDIO_API_KEY: info.legacyToken, GATEWAY_LOG_LEVEL: 'info' };
@@ -234,7 +188,7 @@ export async function measureFamily(options: { quick: boolean; log?: (line: stri
     const checks: number[] = [];
     const checkCpus: number[] = [];
     const oneCpus: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (options.quick ? 1 : 3); i++) {
       const run = await runForMs([CLI, 'check', folder], env);
       if (run.code !== 0) throw new Error(`check of the family failed:\n${run.out.slice(-2000)}`);
       checks.push(run.ms);
@@ -244,29 +198,37 @@ export async function measureFamily(options: { quick: boolean; log?: (line: stri
     log(`family: check ${Math.round(median(checks))} ms (CPU ${Math.round(median(checkCpus))} ms; one file ${Math.round(median(oneCpus))} ms)`);
 
     // One at a time, so boots do not compete for the CPU.
-    const off = await boot('family ledger off', folder, info.url, { ...env, GATEWAY_LEDGER: 'off' }, dir);
-    await off.child.stop();
-    const oneOff = await boot('single ledger off', single, info.url, { ...env, GATEWAY_LEDGER: 'off' }, dir);
-    await oneOff.child.stop();
+    let off: BootFigures | undefined;
+    let oneOff: BootFigures | undefined;
+    if (!options.quick) {
+      const offBoot = await boot('family ledger off', folder, info.url, { ...env, GATEWAY_LEDGER: 'off' }, dir);
+      await offBoot.child.stop();
+      const oneOffBoot = await boot('single ledger off', single, info.url, { ...env, GATEWAY_LEDGER: 'off' }, dir);
+      await oneOffBoot.child.stop();
+      off = offBoot.figures;
+      oneOff = oneOffBoot.figures;
+    }
     const fam = await boot('family', folder, info.url, env, dir);
     children.push(fam.child);
     const one = await boot('single', single, info.url, env, dir);
     children.push(one.child);
-    log(`family: ready ${Math.round(fam.figures.readyMs)} ms (ledger off ${Math.round(off.figures.readyMs)} ms), RSS ${fam.figures.rssMb.toFixed(1)} MB; single: ready ${Math.round(one.figures.readyMs)} ms, RSS ${one.figures.rssMb.toFixed(1)} MB`);
+    log(`family: ready ${Math.round(fam.figures.readyMs)} ms, RSS ${fam.figures.rssMb.toFixed(1)} MB; single: ready ${Math.round(one.figures.readyMs)} ms, RSS ${one.figures.rssMb.toFixed(1)} MB`);
+    const idle = options.quick ? undefined : await idleRss(fam.child, one.child);
+    if (idle !== undefined) log(`family: idle RSS after ${idle.afterSeconds.toFixed(0)} s: ${idle.family.toFixed(1)} MB; single ${idle.single.toFixed(1)} MB`);
 
     const rounds = options.quick ? 2 : 5;
     const seconds = options.quick ? 0.7 : 1.5;
     const per = { family: [] as number[], single: [] as number[] };
     const variants = [
-      { key: 'family' as const, child: fam.child, url: `${fam.url}/v1/area${LAST_AREA}/organizations/1` },
-      { key: 'single' as const, child: one.child, url: `${one.url}/v1/area${LAST_AREA}/organizations/1` },
+      { key: 'family' as const, child: fam.child, url: `${fam.url}/v1/area${lastArea}/organizations/1` },
+      { key: 'single' as const, child: one.child, url: `${one.url}/v1/area${lastArea}/organizations/1` },
     ];
     for (const v of variants) await saturate({ url: v.url, method: 'GET' }, 0.5, 16);
     for (let r = 0; r < rounds; r++) {
       for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
         const before = cpuSeconds(v.child.pid);
         const result = await saturate({ url: v.url, method: 'GET' }, seconds, 16);
-        if (result.errors > 0) throw new Error(`${v.key}: ${result.errors} errors in a load round`);
+        if (result.errors > 0 || result.requests === 0) throw new Error(`${v.key}: ${result.errors} errors in a load round`);
         per[v.key].push(((cpuSeconds(v.child.pid) - before) * 1e6) / result.requests);
       }
     }
@@ -277,15 +239,16 @@ export async function measureFamily(options: { quick: boolean; log?: (line: stri
     const routerLookup = { routes400: routerLookupNs(FAMILY_OPERATIONS, iterations), routes6: routerLookupNs(6, iterations) };
     log(`family: router lookup ${routerLookup.routes400.toFixed(0)} ns with 400 routes, ${routerLookup.routes6.toFixed(0)} ns with 6`);
     return {
-      capabilities: FAMILY_CAPABILITIES,
-      operations: FAMILY_OPERATIONS,
+      capabilities: size.capabilities,
+      operations: size.operations,
       checkMs: median(checks),
       checkCpuMs: median(checkCpus),
       checkOneCpuMs: median(oneCpus),
       family: fam.figures,
-      familyLedgerOff: off.figures,
+      ...(off === undefined ? {} : { familyLedgerOff: off }),
       single: one.figures,
-      singleLedgerOff: oneOff.figures,
+      ...(oneOff === undefined ? {} : { singleLedgerOff: oneOff }),
+      ...(idle === undefined ? {} : { idleRssMb: idle }),
       cpuUsPerRequest: cpu,
       routerLookupNs: routerLookup,
     };
@@ -295,25 +258,36 @@ export async function measureFamily(options: { quick: boolean; log?: (line: stri
   }
 }
 
-/** formatFamilyReport renders the figures against the targets. */
-export function formatFamilyReport(r: FamilyResults): string {
-  const mark = (ok: boolean): string => (ok ? 'ok' : 'MISSED');
+function fixed(n: number | undefined, digits: number): string {
+  return n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
+}
+
+/** formatFamilyTable renders the family figures as Markdown (bench/report.ts, so docs/performance.md). */
+export function formatFamilyTable(r: FamilyResults): string {
+  const off = (b: BootFigures | undefined, what: (b: BootFigures) => string): string => (b === undefined ? '' : ` (ledger off: ${what(b)})`);
   return [
-    `Family of ${r.capabilities} capabilities / ${r.operations} operations (one upstream, REST 8080, MCP 9090)`,
-    `  check <folder>             ${r.checkMs.toFixed(0)} ms wall, ${r.checkCpuMs.toFixed(0)} ms CPU (one file: ${r.checkOneCpuMs.toFixed(0)} ms CPU)   target < ${FAMILY_TARGETS.checkMs} ms   ${mark(r.checkMs < FAMILY_TARGETS.checkMs)}`,
-    `  start to ready             ${r.family.readyMs.toFixed(0)} ms wall, ${r.family.readyCpuMs.toFixed(0)} ms CPU (ledger off ${r.familyLedgerOff.readyMs.toFixed(0)} ms wall, ${r.familyLedgerOff.readyCpuMs.toFixed(0)} ms CPU)   target < ${FAMILY_TARGETS.readyMs} ms   ${mark(r.family.readyMs < FAMILY_TARGETS.readyMs)}`,
-    `  RSS after boot             ${r.family.rssMb.toFixed(1)} MB (ledger off ${r.familyLedgerOff.rssMb.toFixed(1)} MB)   target < ${FAMILY_TARGETS.rssMb} MB   ${mark(r.family.rssMb < FAMILY_TARGETS.rssMb)}`,
-    `  single capability          ready ${r.single.readyMs.toFixed(0)} ms wall, ${r.single.readyCpuMs.toFixed(0)} ms CPU, RSS ${r.single.rssMb.toFixed(1)} MB; ledger off: ${r.singleLedgerOff.readyMs.toFixed(0)} ms wall, ${r.singleLedgerOff.readyCpuMs.toFixed(0)} ms CPU, RSS ${r.singleLedgerOff.rssMb.toFixed(1)} MB`,
-    `  CPU per request            family ${r.cpuUsPerRequest.family.toFixed(0)} µs, single ${r.cpuUsPerRequest.single.toFixed(0)} µs, ratio ${r.cpuUsPerRequest.ratio.toFixed(3)}   target ≤ ${FAMILY_TARGETS.cpuRatio}   ${mark(r.cpuUsPerRequest.ratio <= FAMILY_TARGETS.cpuRatio)}`,
-    `  router lookup (fastify)    ${r.routerLookupNs.routes400.toFixed(0)} ns with ${r.operations} routes, ${r.routerLookupNs.routes6.toFixed(0)} ns with 6`,
+    `### Capability family: ${r.capabilities} capabilities / ${r.operations} operations`,
+    '',
+    'One upstream and credential, REST 8080, MCP 9090, the same tool names in every area (bench/family.ts). "one file" is the last',
+    'capability of the family served alone; the CPU rounds call its route on both gateways.',
+    '',
+    '| | family | one file |',
+    '| --- | ---: | ---: |',
+    `| \`check\` wall ms | ${fixed(r.checkMs, 0)} | — |`,
+    `| \`check\` CPU ms | ${fixed(r.checkCpuMs, 0)} | ${fixed(r.checkOneCpuMs, 0)} |`,
+    `| start to "gateway ready", wall ms | ${fixed(r.family.readyMs, 0)}${off(r.familyLedgerOff, (b) => fixed(b.readyMs, 0))} | ${fixed(r.single.readyMs, 0)}${off(r.singleLedgerOff, (b) => fixed(b.readyMs, 0))} |`,
+    `| start to "gateway ready", CPU ms | ${fixed(r.family.readyCpuMs, 0)} | ${fixed(r.single.readyCpuMs, 0)} |`,
+    `| RSS 0.5 s after ready, MB | ${fixed(r.family.rssMb, 1)} | ${fixed(r.single.rssMb, 1)} |`,
+    ...(r.idleRssMb === undefined ? [] : [`| RSS idle ${fixed(r.idleRssMb.afterSeconds, 0)} s later (V8's memory reducer ran), MB | ${fixed(r.idleRssMb.family, 1)} | ${fixed(r.idleRssMb.single, 1)} |`]),
+    `| CPU per forwarded GET, µs (median of ${r.cpuUsPerRequest.rounds} rounds) | ${fixed(r.cpuUsPerRequest.family, 0)} | ${fixed(r.cpuUsPerRequest.single, 0)} |`,
+    `| fastify router lookup, ns | ${fixed(r.routerLookupNs.routes400, 0)} (${FAMILY_OPERATIONS} routes) | ${fixed(r.routerLookupNs.routes6, 0)} (6 routes) |`,
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' } }, strict: true });
   const results = await measureFamily({ quick: values.quick === true });
-  writeFileSync(join(ROOT, 'bench', 'family-results.json'), `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
-  process.stdout.write(`${formatFamilyReport(results)}\n`);
+  process.stdout.write(`${formatFamilyTable(results)}\n\n${formatTargets(checkFamilyTargets(results))}\n`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

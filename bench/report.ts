@@ -2,6 +2,7 @@
  * Renders the benchmark results as Markdown tables: printed by `npm run bench`
  * and written into docs/performance.md by render-docs.ts.
  */
+import { formatFamilyTable, type FamilyResults } from './family.js';
 import type { MappingCost } from './jsonpath-cost.js';
 import type { BootResult, UpstreamRun } from './run.js';
 import type { TargetCheck } from './targets.js';
@@ -13,6 +14,8 @@ export interface Results {
   readonly runs: readonly UpstreamRun[];
   readonly boot: BootResult;
   readonly mapping: readonly MappingCost[];
+  /** The capability-family run (bench/family.ts), absent from results written before it existed. */
+  readonly family?: FamilyResults;
   readonly targets?: readonly TargetCheck[];
   /** The 1-minute load average when the run ended (2 cores shared with other work: >2 means contended). */
   readonly load?: number;
@@ -77,6 +80,7 @@ export function formatReport(results: Results): string {
     '| --- | --- | ---: | ---: | ---: | ---: |',
     ...results.mapping.map((c) => `| ${c.route} | \`${c.mapping}\` | ${fixed(c.parseUs, 0)} | ${fixed(c.mapUs, 0)} | ${fixed(c.stringifyUs, 0)} | ${c.outputBytes} |`),
     '',
+    ...(results.family === undefined ? [] : [formatFamilyTable(results.family), '']),
   ];
   return parts.join('\n');
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { measureFamily } from './family.js';
 import { generateCapability } from './generate-capability.js';
 import { measureMappingCost, type MappingCost } from './jsonpath-cost.js';
 import { fixedRate, saturate, type Latency, type Saturation, type Target } from './load.js';
@@ -365,8 +366,10 @@ async function main(): Promise<void> {
     const boot = await measureBoot(settings.bootOperations, dir);
     log('mapping cost');
     const mapping: MappingCost[] = measureMappingCost(join(ROOT, 'bench', 'capability.yaml'), listBody ?? Buffer.alloc(0), settings.mappingIterations);
-    const targets = checkTargets(runs.find((r) => r.upstream === 'static'), boot, mapping);
-    const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, targets, load: loadAverage(), durationSeconds: (performance.now() - started) / 1000 };
+    log('capability family');
+    const family = await measureFamily({ quick: settings.quick, log });
+    const targets = checkTargets(runs.find((r) => r.upstream === 'static'), boot, mapping, family);
+    const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, family, targets, load: loadAverage(), durationSeconds: (performance.now() - started) / 1000 };
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(formatReport(results));
     // The quick smoke (CI) measures too little to document; a full run regenerates docs/performance.md.

@@ -1,9 +1,10 @@
 /**
- * The speed and size targets of issue 19, checked against one run's results.
+ * The speed and size targets of issues 19 and 16 (capability families), checked against one run's results.
  * Ratios compare servers measured side by side in the same run; CPU figures
  * are the server processes' own CPU time per request (/proc/<pid>/stat), so
  * they hold when other work shares the machine, where throughput does not.
  */
+import type { FamilyResults } from './family.js';
 import type { MappingCost } from './jsonpath-cost.js';
 import type { BootResult, UpstreamRun, VariantResult } from './run.js';
 
@@ -45,8 +46,22 @@ function check(target: string, goal: string, measured: number, limit: number, at
   return { target, goal, measured: Number.isFinite(measured) ? `${measured.toFixed(digits)}${unit}` : 'not measured', reached };
 }
 
-/** checkTargets evaluates every target on the static-upstream run (the fair comparison), the boot and the mapping costs. */
-export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, mapping: readonly MappingCost[]): TargetCheck[] {
+/**
+ * checkFamilyTargets evaluates issue 16's targets on a family run; the label names the family's size
+ * (a --quick run measures a smaller family than the targets' 74 capabilities / 400 operations).
+ */
+export function checkFamilyTargets(f: FamilyResults): TargetCheck[] {
+  const family = `${f.capabilities}-capability / ${f.operations}-operation family`;
+  return [
+    check(`${family}: check <folder> (wall)`, '< 1000 ms', f.checkMs, 1000, true, ' ms', 0),
+    check(`${family}: start to ready (wall)`, '< 1500 ms', f.family.readyMs, 1500, true, ' ms', 0),
+    check(`${family}: RSS 0.5 s after ready`, '< 120 MB', f.family.rssMb, 120, true, ' MB', 1),
+    check(`${family}: CPU per request`, '≤ 1.10× one of its capabilities alone', f.cpuUsPerRequest.ratio, 1.1, true, '×', 3),
+  ];
+}
+
+/** checkTargets evaluates every target on the static-upstream run (the fair comparison), the boot, the mapping costs and the family. */
+export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, mapping: readonly MappingCost[], family?: FamilyResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
   if (run !== undefined) {
     const fwdCpu = cpuUs(run, 'minimal forwarder');
@@ -71,5 +86,6 @@ export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, map
   }
   checks.push(check(`${boot.operations}-operation capability: start to ready (wall)`, '< 1000 ms', boot.cliReadyMs, 1000, true, ' ms', 0));
   checks.push(check(`${boot.operations}-operation capability: start to ready (CPU)`, '< 1000 ms', boot.cliReadyCpuMs, 1000, true, ' ms', 0));
+  if (family !== undefined) checks.push(...checkFamilyTargets(family));
   return checks;
 }
