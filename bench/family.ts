@@ -150,22 +150,24 @@ function routerLookupNs(routes: number, iterations: number): number {
 
 /** QUICK_FAMILY is the smaller family of `--quick` (CI's smoke): the same code paths in a few seconds. */
 export const QUICK_FAMILY = { capabilities: 12, operations: 60 } as const;
-/** How long the idle-RSS probe waits at most for V8's memory reducer (it runs some 8-20 s after the last allocation burst). */
-const IDLE_RSS_MAX_SECONDS = 30;
+/** How long the idle-RSS probe waits at most for V8's memory reducer (it ran 10-25 s after boot here). */
+const IDLE_RSS_MAX_SECONDS = 40;
+/** A drop this large means the memory reducer ran (it releases most of the young generation at once). */
+const REDUCED_BYTES = 5 * 1024 * 1024;
 
-/** idleRss samples both processes each second until both stop shrinking for 3 s (or the time is up) and returns the last RSS. */
+/** idleRss samples both idle processes each second until both have been reduced and held for 2 s (or the time is up). */
 async function idleRss(a: Child, b: Child): Promise<{ family: number; single: number; afterSeconds: number }> {
   const started = performance.now();
-  let last = [rssBytes(a.pid), rssBytes(b.pid)];
-  let steady = 0;
+  const first = [rssBytes(a.pid), rssBytes(b.pid)];
+  let last = first;
+  let held = 0;
   while ((performance.now() - started) / 1000 < IDLE_RSS_MAX_SECONDS) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = [rssBytes(a.pid), rssBytes(b.pid)];
-    const shrunk = now.some((v, i) => v < (last[i] as number) - 1024 * 1024);
-    steady = shrunk ? 0 : steady + 1;
+    const reduced = now.every((v, i) => v < (first[i] as number) - REDUCED_BYTES);
+    held = reduced && now.every((v, i) => Math.abs(v - (last[i] as number)) < 1024 * 1024) ? held + 1 : 0;
     last = now;
-    // The reducer shrinks the family's young generation by ~30 MB at once; stop once that happened and held.
-    if (steady >= 3 && (performance.now() - started) / 1000 > 12) break;
+    if (held >= 2) break;
   }
   return { family: (last[0] as number) / 1024 / 1024, single: (last[1] as number) / 1024 / 1024, afterSeconds: (performance.now() - started) / 1000 };
 }
