@@ -136,7 +136,10 @@ function servedModel(name: string, members: readonly SetMember[]): CompiledCapab
     version: first.info.version,
     contact: members.find((m) => m.capability.model.info.contact !== undefined)?.capability.model.info.contact,
   };
-  return { ...first, info, envBinds };
+  // Every member's consumes (first declaration of a namespace wins), so the credential watch names every upstream's variables.
+  const consumes = new Map<string, CompiledCapability['model']['consumes'][number]>();
+  for (const m of members) for (const c of m.capability.model.consumes) if (!consumes.has(c.namespace)) consumes.set(c.namespace, c);
+  return { ...first, info, envBinds, consumes: [...consumes.values()] };
 }
 
 /**
