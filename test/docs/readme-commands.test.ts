@@ -19,8 +19,8 @@ import { ROOT } from '../helpers/gateway-process.js';
 import { shellBlocks, type ShellBlock } from '../helpers/shell-blocks.js';
 
 const README = join(ROOT, 'README.md');
-/** What the scratch copy needs: the package, its build inputs and outputs, the simulator. */
-const COPIED = ['package.json', 'package-lock.json', 'tsconfig.json', 'capability.yaml', 'schemas', 'scripts', 'src', 'dist', 'test/fixtures/label-studio'];
+/** What the scratch copy needs: the package, its build inputs and outputs, the simulator, the example family. */
+const COPIED = ['package.json', 'package-lock.json', 'tsconfig.json', 'capability.yaml', 'schemas', 'scripts', 'src', 'dist', 'test/fixtures/label-studio', 'examples/label-studio'];
 const DEADLINE_S = Math.ceil(TEST_DEADLINE_MS / 1000);
 
 function namespacesAvailable(): boolean {
