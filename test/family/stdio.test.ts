@@ -54,6 +54,14 @@ t.test('stdio serves every tool of the folder as <capability>.<tool> and calls e
   const forwarded = sim.requests.filter((r) => !r.path.startsWith('/api/token/')).map((r) => `${r.method} ${r.url}`);
   t.same(forwarded, ['GET /api/tasks/1/', 'GET /api/current-user/whoami/'], 'each call forwarded exactly');
   t.match(stderr(), /"transport":"stdio"/, 'logs go to stderr');
+  const lines = stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.ok(
+    lines.some((l) => l['msg'] === 'tool call completed' && l['capability'] === 'tasks'),
+    'the tool-call line names the capability',
+  );
   t.notOk(stderr().includes('rest adapter listening'), 'no REST listener over stdio');
 });
 
