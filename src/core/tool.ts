@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayError } from './errors.js';
-import type { Caller } from './operation.js';
+import type { Caller, CancelSignal } from './operation.js';
 import { problemSummary, toProblem } from './problem.js';
 
 /** ToolResult is a tool call's result: text for any client, structured content for those that read it. */
@@ -28,7 +28,7 @@ export interface ToolDefinition {
 /** ToolCallContext is what the transport knows about one call. */
 export interface ToolCallContext {
   readonly requestId: string;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly headers: IncomingHttpHeaders | undefined;
   readonly caller: Caller | undefined;
 }

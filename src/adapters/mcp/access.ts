@@ -88,6 +88,16 @@ export class AccessPolicy {
   }
 }
 
+/** callerOfAuth is the caller behind the `AuthInfo` the access hook attached (`req.auth`; the SDK hands it on as `extra.authInfo`). */
+export function callerOfAuth(auth: AuthInfo | undefined): Caller | undefined {
+  return auth === undefined ? undefined : { id: auth.clientId, scopes: auth.scopes };
+}
+
+/** callerOfRequest is the caller the access hook attached to the request. */
+export function callerOfRequest(raw: IncomingMessage): Caller | undefined {
+  return callerOfAuth((raw as IncomingMessage & { auth?: AuthInfo }).auth);
+}
+
 /** createMcpAccessHook builds the `onRequest` hook of the `/mcp` routes (and the discovery document). */
 export function createMcpAccessHook(options: McpAccessOptions) {
   const policy = new AccessPolicy(options);

@@ -15,6 +15,7 @@ import { problemToolResult, type BuiltinTool, type ToolCallContext } from '../..
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { readBodyText, readMappedOutput } from '../../upstream/response.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
+import { accessLogOf, ACCESS_LINE_BASE, INFO_LEVEL, isoTime } from '../../ops/logger.js';
 import type { McpToolEntry } from './tool-table.js';
 
 /** McpCallDeps are the services a tool call uses. */
@@ -27,6 +28,8 @@ export interface McpCallDeps {
   /** Inbound key checks of the HTTP transport; the caller was authenticated before the call, the scope is checked here. */
   readonly auth?: InboundAuth | undefined;
 }
+
+const LINE_START = `{"level":${INFO_LEVEL}`;
 
 /** Bounds what an upstream error body may add to the text an agent reads. */
 const MAX_ERROR_DETAIL_CHARS = 2_000;
@@ -94,7 +97,38 @@ async function renderResponse(entry: McpToolEntry, deps: McpCallDeps, res: Upstr
     return { isError: true, content: content.map((text) => ({ type: 'text', text })) };
   }
   const structured = structuredOf(entry, await readMappedOutput(call, res, deps.maxResponseBytes, timeoutMs));
-  return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+  const text = JSON.stringify(structured);
+  const result: CallToolResult & { [kStructuredJson]?: string } = { content: [{ type: 'text', text }], structuredContent: structured };
+  result[kStructuredJson] = text;
+  return result;
+}
+
+/** Marks a `{content, structuredContent}` result with its structured content's JSON text (a symbol: JSON.stringify skips it). */
+const kStructuredJson = Symbol('naftiko.structuredJson');
+
+/**
+ * resultJson serializes a call's result as JSON.stringify would; a successful result reuses the JSON
+ * text of its structured content, which its text block already holds, instead of walking it again.
+ */
+export function resultJson(result: CallToolResult): string {
+  const structured = (result as { [kStructuredJson]?: string })[kStructuredJson];
+  if (structured === undefined) return JSON.stringify(result);
+  return `{"content":${JSON.stringify(result.content)},"structuredContent":${structured}}`;
+}
+
+/**
+ * toolCallLine renders a call's `tool call completed` line as pino renders the same object (absent
+ * fields left out), pre-serialized like REST's access line: its fields are fixed and secret-free,
+ * so pino's serialization and redaction paths need not run per call.
+ */
+function toolCallLine(reqId: string, entry: McpToolEntry, keyId: string | undefined, upstreamStatus: number | undefined, code: string | undefined, isError: boolean, cancelled: boolean, elapsedMs: number): string {
+  let line = `${LINE_START}${isoTime()}${ACCESS_LINE_BASE},"reqId":${JSON.stringify(reqId)}${entry.logFields}`;
+  if (keyId !== undefined) line += `,"keyId":${JSON.stringify(keyId)}`;
+  if (upstreamStatus !== undefined) line += `,"upstreamStatus":${upstreamStatus}`;
+  if (code !== undefined) line += `,"code":${JSON.stringify(code)}`;
+  line += `,"isError":${isError}`;
+  if (cancelled) line += ',"cancelled":true';
+  return `${line},"durationMs":${Math.round(elapsedMs * 100) / 100},"msg":"tool call completed"}\n`;
 }
 
 /** callTool runs one validated call and always resolves to a result (errors as `isError`). */
@@ -120,21 +154,9 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
     code = error.code;
     result = problemToolResult(error, ctx.requestId, entry.problemFitsOutput);
   }
-  deps.logger.info(
-    {
-      reqId: ctx.requestId,
-      adapter: 'mcp',
-      tool: entry.tool.name,
-      capability: entry.tool.operation.capability,
-      operation: entry.tool.operation.key,
-      keyId: ctx.caller?.id,
-      upstreamStatus,
-      code,
-      isError: result.isError === true,
-      cancelled: ctx.signal.aborted || undefined,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    },
-    'tool call completed',
-  );
+  if (deps.logger.isLevelEnabled('info')) {
+    const line = toolCallLine(ctx.requestId, entry, ctx.caller?.id, upstreamStatus, code, result.isError === true, ctx.signal.aborted, performance.now() - started);
+    accessLogOf(deps.logger).write(line);
+  }
   return result;
 }

@@ -11,9 +11,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { GatewayError } from '../../core/errors.js';
 import { registerHealth } from '../../ops/health.js';
+import { requestLoggerFactory } from '../../ops/logger.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { errorHandler, sendProblem } from '../http-problem.js';
-import { createMcpAccessHook, type Authenticate } from './access.js';
+import { callerOfRequest, createMcpAccessHook, type Authenticate } from './access.js';
+import { cancelledRequestOf, fastCallOf, McpFastCalls, type SessionState } from './fast-call.js';
 import { MCP_METHODS } from './cors.js';
 import { MCP_PATH, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './protected-resource.js';
 import type { McpServers } from './server.js';
@@ -54,13 +56,10 @@ export interface McpScopeLookup {
 /** SCOPED_PATH is a capability's own endpoint in a capability set. */
 const SCOPED_PATH = `${MCP_PATH}/:capability`;
 
-interface Session {
+interface Session extends SessionState {
   readonly transport: StreamableHTTPServerTransport;
   /** The endpoint the session was opened on: it is found again only there. */
   readonly servers: McpServers;
-  lastSeenMs: number;
-  /** Open HTTP exchanges (the GET stream, POST streams): a session with one is in use, never idle. */
-  open: number;
 }
 
 /** JSON-RPC error bodies for transport-level refusals, as the SDK's own transport writes them. */
@@ -100,6 +99,7 @@ export class McpHttpServer {
   private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly statelessCalls = new StatelessCalls();
+  private readonly fastCalls = new McpFastCalls();
 
   constructor(
     private readonly servers: McpServers,
@@ -110,6 +110,8 @@ export class McpHttpServer {
       genReqId: genRequestId,
       // Tool calls log their own line; an SSE GET would otherwise log once per stream.
       logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
+      // A request's pino child is only built if something logs through it (a refusal does).
+      childLoggerFactory: requestLoggerFactory,
       bodyLimit: options.bodyLimitBytes,
       keepAliveTimeout: options.keepAliveTimeoutMs,
       return503OnClosing: true,
@@ -175,7 +177,18 @@ export class McpHttpServer {
       const session = this.sessions.get(sessionId);
       if (session === undefined || session.servers !== servers) return sendJsonRpcError(reply, 404, -32001, 'Session not found');
       session.lastSeenMs = Date.now();
+      const body: unknown = request.body;
+      const call = fastCallOf(body, request.headers, servers);
+      if (call !== undefined) {
+        reply.hijack();
+        const ctx = { requestId: request.id, headers: request.headers, caller: callerOfRequest(request.raw) };
+        await this.fastCalls.serve(servers, call, sessionId, session, ctx, reply.raw);
+        return undefined;
+      }
       this.trackOpen(session, reply);
+      // A cancellation of a fast-path call stops it; the SDK still answers the notification (202).
+      const cancelled = session.calls === undefined ? undefined : cancelledRequestOf(body);
+      if (cancelled !== undefined) McpFastCalls.cancel(session.calls, cancelled, (body as { params: { reason?: unknown } }).params.reason);
       transport = session.transport;
     } else if (isInitializeRequest(request.body)) {
       if (this.sessions.size >= MAX_SESSIONS) return sendProblem(reply, new GatewayError('NGW_ERR_UNAVAILABLE', `too many MCP sessions (${MAX_SESSIONS})`, { headers: { 'retry-after': '60' } }));
@@ -194,11 +207,14 @@ export class McpHttpServer {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, servers, lastSeenMs: Date.now(), open: 0 });
+        this.sessions.set(id, { transport, servers, lastSeenMs: Date.now(), open: 0, calls: undefined });
       },
     });
     transport.onclose = () => {
-      if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId);
+      const id = transport.sessionId;
+      if (id === undefined) return;
+      McpFastCalls.closeSession(this.sessions.get(id)?.calls);
+      this.sessions.delete(id);
     };
     await servers.create().connect(transport);
     return transport;
@@ -251,6 +267,7 @@ export class McpHttpServer {
       // A client holding its GET stream open is connected, however long it stays quiet.
       if (session.open > 0 || session.lastSeenMs >= cutoff) continue;
       this.sessions.delete(id);
+      McpFastCalls.closeSession(session.calls);
       void session.transport.close();
     }
   }
@@ -260,6 +277,7 @@ export class McpHttpServer {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
+    for (const session of sessions) McpFastCalls.closeSession(session.calls);
     await Promise.allSettled(sessions.map((s) => s.transport.close()));
     await this.servers.closeAll();
     await this.app.close();

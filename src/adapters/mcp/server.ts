@@ -8,16 +8,16 @@
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod/v4';
 import type { CompiledMcpAdapter } from '../../capability/compiled.js';
-import type { Caller } from '../../core/operation.js';
 import { problemToolResult, type BuiltinTool } from '../../core/tool.js';
 import { requestIdFrom } from '../../ops/request-id.js';
 import { VERSION } from '../../version.js';
+import { callerOfAuth } from './access.js';
 import { callTool, type McpCallDeps } from './call-tool.js';
-import { compileToolTable, type McpToolTable } from './tool-table.js';
+import type { ToolLookup } from './fast-call.js';
+import { compileToolTable, type McpToolEntry, type McpToolTable } from './tool-table.js';
 
 /**
  * RpcError is a JSON-RPC error to answer as is. The SDK's McpError prefixes its message with
@@ -62,13 +62,8 @@ export interface CreateOptions {
   readonly stateless?: boolean;
 }
 
-/** callerOf reads the caller an HTTP access check attached to the request (`req.auth`). */
-function callerOf(auth: AuthInfo | undefined): Caller | undefined {
-  return auth === undefined ? undefined : { id: auth.clientId, scopes: auth.scopes };
-}
-
 /** McpServers makes protocol servers and tracks the connected ones for list-changed notifications. */
-export class McpServers {
+export class McpServers implements ToolLookup {
   private table: McpToolTable;
   private readonly live = new Set<Server>();
   /** Servers whose client can receive notifications (sessions and stdio). */
@@ -76,9 +71,14 @@ export class McpServers {
 
   constructor(
     adapter: CompiledMcpAdapter,
-    private readonly deps: McpCallDeps,
+    readonly deps: McpCallDeps,
   ) {
     this.table = compileToolTable(adapter);
+  }
+
+  /** capabilityTool is the capability's tool `name` (the fast path serves those; built-in tools take the SDK's). */
+  capabilityTool(name: string): McpToolEntry | undefined {
+    return this.table.byName.get(name);
   }
 
   /** tools is the current tool table. */
@@ -111,7 +111,7 @@ export class McpServers {
       if (!parsed.success) throw invalidParams(parsed.error);
       const params = parsed.data;
       const headers = extra.requestInfo?.headers;
-      const ctx = { requestId: requestIdFrom(headers?.['x-request-id']), signal: extra.signal, headers, caller: callerOf(extra.authInfo) };
+      const ctx = { requestId: requestIdFrom(headers?.['x-request-id']), signal: extra.signal, headers, caller: callerOfAuth(extra.authInfo) };
       const entry = this.table.byName.get(params.name);
       if (entry !== undefined) return callTool(entry, params.arguments, ctx, this.deps);
       const builtin = this.builtins().find((b) => b.definition.name === params.name);

@@ -28,6 +28,8 @@ export interface McpToolEntry {
   readonly wrap: OutputWrap;
   /** Whether a problem object satisfies the output schema, so an `isError` result may carry it as structured content. */
   readonly problemFitsOutput: boolean;
+  /** The tool's fixed fields of its `tool call completed` line, serialized once (call-tool.ts). */
+  readonly logFields: string;
 }
 
 /** McpToolTable indexes the entries by tool name. */
@@ -119,6 +121,7 @@ function compileEntry(tool: CompiledMcpTool): McpToolEntry {
 class LazyToolEntry implements McpToolEntry {
   private validator: ValidateFunction | undefined = undefined;
   private fits: boolean | undefined = undefined;
+  readonly logFields: string;
 
   constructor(
     readonly tool: CompiledMcpTool,
@@ -126,7 +129,10 @@ class LazyToolEntry implements McpToolEntry {
     private readonly inputSchema: ObjectSchema,
     readonly wrap: OutputWrap,
     private readonly outputSchema: Tool['outputSchema'],
-  ) {}
+  ) {
+    const capability = tool.operation.capability;
+    this.logFields = `,"adapter":"mcp","tool":${JSON.stringify(tool.name)}${capability === undefined ? '' : `,"capability":${JSON.stringify(capability)}`},"operation":${JSON.stringify(tool.operation.key)}`;
+  }
 
   get validate(): ValidateFunction {
     this.validator ??= compileJsonValidator(this.inputSchema);

@@ -1,0 +1,175 @@
+/**
+ * The compiled `tools/call` path (src/adapters/mcp/fast-call.ts) answers exactly as the MCP SDK's
+ * transport does. A call whose params carry an (empty) `_meta` is the same call to the SDK, but the
+ * fast path declines it: so each case is asked both ways on one session and the answers compared —
+ * status, headers, the SSE event byte for byte, and the log line. The SDK streams an answer it
+ * cannot produce at once (chunked); the fast path writes it whole (Content-Length): that framing
+ * difference is what shows each case really took both paths.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t from 'tap';
+import { request } from 'undici';
+import { startGatewayProcess } from '../helpers/gateway-process.js';
+
+const PROTOCOL = '2025-06-18';
+const ORGANIZATION = '{"id":1,"title":"Café \\"Acme\\"","created_at":"2024-02-16T15:44:07.123456Z","token":"t0k"}';
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+const UPSTREAM: Record<string, Answer> = {
+  'GET /api/organizations/1': { status: 200, body: ORGANIZATION, headers: { 'content-type': 'application/json' } },
+  'GET /api/organizations/2': { status: 404, body: '{"detail":"Not found."}', headers: { 'content-type': 'application/json' } },
+  'GET /api/organizations/3': { status: 503, body: '<html>nginx</html>', headers: { 'content-type': 'text/html' } },
+  'GET /api/organizations/4': { status: 200, body: 'not json', headers: { 'content-type': 'text/plain' } },
+  'GET /api/organizations/5': { status: 400, body: '{"validation_errors":{"id":["bad"]}}', headers: { 'content-type': 'application/json' } },
+  'GET /api/organizations/': { status: 200, body: `[${ORGANIZATION},{"id":2,"title":"B"}]`, headers: { 'content-type': 'application/json' } },
+  'PATCH /api/organizations/1': { status: 200, body: ORGANIZATION, headers: { 'content-type': 'application/json' } },
+};
+
+/** The framing (chunked or Content-Length) and the date are how, and when, not what. */
+const FRAMING = new Set(['date', 'content-length', 'transfer-encoding']);
+
+function stable(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !FRAMING.has(name)));
+}
+
+t.test('the fast path and the SDK answer tools/call alike', async (t) => {
+  const seen: string[] = [];
+  /** Requests the upstream is holding (the id 9 organization never answers): for the cancellation case. */
+  const held: ServerResponse[] = [];
+  let heldClosed = 0;
+  const upstream = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const key = `${req.method} ${req.url ?? ''}`;
+    seen.push(key);
+    req.resume();
+    if (key === 'GET /api/organizations/9') {
+      held.push(res);
+      res.on('close', () => heldClosed++);
+      return;
+    }
+    const answer = UPSTREAM[key] ?? { status: 404, body: '{}', headers: { 'content-type': 'application/json' } };
+    res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+    res.end(answer.body);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const res of held) res.destroy();
+    return new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+  const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const gw = await startGatewayProcess({ capability: 'capability.yaml', env: { LABEL_STUDIO_API_KEY: 'k', GATEWAY_LEDGER: 'off' }, args: ['--base-uri', url, '--upstream-retries', '0'] });
+  t.teardown(() => gw.stop());
+
+  const endpoint = `${gw.mcpUrl}/mcp`;
+  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await request(endpoint, {
+    method: 'POST',
+    headers: base,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'fast-call-test', version: '1' } } }),
+  });
+  await init.body.dump();
+  const session = init.headers['mcp-session-id'];
+  t.type(session, 'string', 'a session is open');
+  const headers = { ...base, 'mcp-session-id': session as string, 'mcp-protocol-version': PROTOCOL };
+  const initialized = await request(endpoint, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await initialized.body.dump();
+
+  let nextId = 1;
+  async function callTool(tag: string, params: Record<string, unknown>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; id: number }> {
+    const id = nextId++;
+    const res = await request(endpoint, { method: 'POST', headers: { ...headers, 'x-request-id': tag }, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }) });
+    return { status: res.statusCode, headers: res.headers, body: await res.body.text(), id };
+  }
+
+  const cases: [string, string, Record<string, unknown> | undefined][] = [
+    ['organization', 'get-organization-settings', { id: 1 }],
+    ['upstream 404', 'get-organization-settings', { id: 2 }],
+    ['upstream 503 html', 'get-organization-settings', { id: 3 }],
+    ['not JSON', 'get-organization-settings', { id: 4 }],
+    ['field errors', 'get-organization-settings', { id: 5 }],
+    ['invalid argument', 'get-organization-settings', { id: 'abc' }],
+    ['missing argument', 'get-organization-settings', {}],
+    ['no arguments', 'get-organization-settings', undefined],
+    ['undeclared argument', 'get-organization-settings', { id: 1, extra: true }],
+    ['list', 'list-your-organizations', { ordering: 'title' }],
+    ['PATCH', 'update-organization', { id: 1, body: { title: 'Acme' } }],
+  ];
+  for (const [label, name, args] of cases) {
+    const params = args === undefined ? { name } : { name, arguments: args };
+    const tag = label.replace(/\W/g, '');
+    const fast = await callTool(`fast-${tag}`, params);
+    const slow = await callTool(`slow-${tag}`, { ...params, _meta: {} });
+    t.equal(fast.status, 200, `${label}: 200`);
+    t.equal(fast.status, slow.status, `${label}: status`);
+    t.same(stable(fast.headers), stable(slow.headers), `${label}: headers`);
+    t.equal(fast.headers['mcp-session-id'], session, `${label}: the session id is echoed`);
+    t.equal(fast.headers['content-type'], 'text/event-stream', `${label}: an SSE answer`);
+    t.ok(fast.headers['content-length'] !== undefined, `${label}: written whole`);
+    // An answer that needs the upstream is streamed by the SDK; one it has at once (a refused argument) it writes whole too.
+    if (!label.includes('argument')) t.equal(slow.headers['transfer-encoding'], 'chunked', `${label}: the SDK streamed it (so each path answered)`);
+    const expected = slow.body.replaceAll(`slow-${tag}`, `fast-${tag}`).replace(`"id":${slow.id}}`, `"id":${fast.id}}`);
+    t.equal(fast.body, expected, `${label}: the same event, byte for byte`);
+    t.match(fast.body, /^event: message\ndata: \{"result":\{.*\},"jsonrpc":"2\.0","id":\d+\}\n\n$/s, `${label}: one message event`);
+  }
+  t.notOk(seen.some((s) => s.includes('abc') || s.includes('extra')), 'invalid arguments reach the upstream by neither path');
+
+  for (const tag of ['organization', 'upstream404', 'invalidargument', 'list']) {
+    const fastLine = await gw.waitForLog((l) => l['msg'] === 'tool call completed' && l['reqId'] === `fast-${tag}`);
+    const slowLine = await gw.waitForLog((l) => l['msg'] === 'tool call completed' && l['reqId'] === `slow-${tag}`);
+    t.ok(fastLine !== undefined && slowLine !== undefined, `${tag}: both paths log the call`);
+    const { durationMs: _f, time: _tf, reqId: _rf, ...fastRest } = fastLine ?? {};
+    const { durationMs: _s, time: _ts, reqId: _rs, ...slowRest } = slowLine ?? {};
+    t.same(Object.keys(fastLine ?? {}), Object.keys(slowLine ?? {}), `${tag}: the same fields in the same order`);
+    t.same(fastRest, slowRest, `${tag}: the same values`);
+  }
+
+  // What the fast path declines goes to the SDK, which answers the protocol errors.
+  const unknown = await callTool('unknown', { name: 'no-such-tool', arguments: {} });
+  t.match(unknown.body, /"error":\{"code":-32602,"message":"unknown tool \\"no-such-tool\\""/, 'an unknown tool is a -32602 from the SDK path');
+  const badName = await callTool('bad-name', { name: 7 });
+  t.match(badName.body, /"code":-32602/, 'a malformed name is a -32602');
+  const noAccept = await request(endpoint, { method: 'POST', headers: { ...headers, accept: 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 900, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 1 } } }) });
+  t.equal(noAccept.statusCode, 406, 'an Accept without text/event-stream is refused as the SDK refuses it');
+  await noAccept.body.dump();
+  const badVersion = await request(endpoint, { method: 'POST', headers: { ...headers, 'mcp-protocol-version': '1999-01-01' }, body: JSON.stringify({ jsonrpc: '2.0', id: 901, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 1 } } }) });
+  t.equal(badVersion.statusCode, 400, 'an unsupported protocol version is refused');
+  await badVersion.body.dump();
+
+  t.test('a cancelled fast call stops its upstream request and ends its stream without an answer', async (t) => {
+    const pending = request(endpoint, { method: 'POST', headers: { ...headers, 'x-request-id': 'fast-cancelled' }, body: JSON.stringify({ jsonrpc: '2.0', id: 777, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 9 } } }) });
+    const deadline = Date.now() + 30_000;
+    while (held.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.equal(held.length, 1, 'the call reached the upstream');
+    const cancel = await request(endpoint, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 777, reason: 'user stop' } }) });
+    t.equal(cancel.statusCode, 202, 'the notification is accepted');
+    await cancel.body.dump();
+    const res = await pending;
+    t.equal(res.statusCode, 200);
+    t.equal(await res.body.text(), '', 'no answer to a cancelled request');
+    const line = await gw.waitForLog((l) => l['reqId'] === 'fast-cancelled' && l['msg'] === 'tool call completed');
+    t.equal(line['cancelled'], true, 'logged as cancelled');
+    while (heldClosed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.equal(heldClosed, 1, 'the upstream request was aborted');
+  });
+
+  t.test('closing the session ends its running fast calls', async (t) => {
+    const before = held.length;
+    const pending = request(endpoint, { method: 'POST', headers: { ...headers, 'x-request-id': 'fast-orphan' }, body: JSON.stringify({ jsonrpc: '2.0', id: 778, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 9 } } }) });
+    const deadline = Date.now() + 30_000;
+    while (held.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const { 'content-type': _type, ...deleteHeaders } = headers;
+    const closed = await request(endpoint, { method: 'DELETE', headers: deleteHeaders });
+    t.equal(closed.statusCode, 200, 'the session is deleted');
+    await closed.body.dump();
+    const res = await pending;
+    t.equal(await res.body.text(), '', 'the running call gets no answer, and its stream ends');
+    const after = await request(endpoint, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 779, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 1 } } }) });
+    t.equal(after.statusCode, 404, 'the closed session is gone');
+    await after.body.dump();
+  });
+});
