@@ -4,6 +4,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import { checkJsonSchema } from '../capability/json-schema.js';
 import { jsonAjv, makeAjv } from '../core/json-validation.js';
 
 const stringPartsAjv = makeAjv(true);
@@ -75,9 +76,10 @@ function compilePartValidator(schema: JsonSchema, httpPart: string | undefined):
  * can resolve, are compiled at boot.
  */
 function deferCompile(schema: JsonSchema, httpPart: string | undefined, key: string): Validator {
-  const ajv = httpPart === 'body' ? jsonAjv : stringPartsAjv;
   if (key.includes('"$ref"')) return compilePartValidator(schema, httpPart);
-  if (ajv.validateSchema(schema) !== true) throw new Error(`invalid JSON Schema for ${httpPart ?? 'input'}: ${ajv.errorsText(ajv.errors)}`);
+  // The capability's own meta-schema check (one compiled meta-schema for the process, not one per ajv instance).
+  const invalid = checkJsonSchema(schema);
+  if (invalid !== undefined) throw new Error(`invalid JSON Schema for ${httpPart ?? 'input'}: ${invalid}`);
   let compiled: Validator | undefined;
   const validate = (data: unknown): unknown => {
     compiled ??= compilePartValidator(schema, httpPart);

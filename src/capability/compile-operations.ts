@@ -32,26 +32,33 @@ function compileConsumedPath(op: ConsumedOperationModel, problems: ProblemList):
   return parsed.segments.slice();
 }
 
-/** Hints declared on any exposure of an operation apply to the operation (MCP tools carry them in the seed). */
-function declaredHints(model: CapabilityModel, key: string): HintsModel {
-  const merged: { -readonly [K in keyof HintsModel]: HintsModel[K] } = {
-    readOnly: undefined,
-    destructive: undefined,
-    idempotent: undefined,
-    openWorld: undefined,
-  };
+type MutableHints = { -readonly [K in keyof HintsModel]: HintsModel[K] };
+
+/**
+ * declaredHintsByCall merges, per consumed operation key, the hints declared on its exposures (MCP
+ * tools carry them in the seed): the first declaration of each hint wins, in exposure order. One pass
+ * over the exposures, not one per operation (a 1,000-operation capability made that a million steps).
+ */
+function declaredHintsByCall(model: CapabilityModel): Map<string, MutableHints> {
+  const byCall = new Map<string, MutableHints>();
   for (const expose of model.exposes) {
     const calls: readonly ExposedCallModel[] = expose.type === 'rest' ? expose.operations : expose.tools;
     for (const call of calls) {
-      if (call.call !== key) continue;
+      let merged = byCall.get(call.call);
+      if (merged === undefined) {
+        merged = { readOnly: undefined, destructive: undefined, idempotent: undefined, openWorld: undefined };
+        byCall.set(call.call, merged);
+      }
       merged.readOnly ??= call.hints.readOnly;
       merged.destructive ??= call.hints.destructive;
       merged.idempotent ??= call.hints.idempotent;
       merged.openWorld ??= call.hints.openWorld;
     }
   }
-  return merged;
+  return byCall;
 }
+
+const NO_HINTS: HintsModel = { readOnly: undefined, destructive: undefined, idempotent: undefined, openWorld: undefined };
 
 export function compileConsumes(
   model: CapabilityModel,
@@ -61,6 +68,7 @@ export function compileConsumes(
   operations: Map<string, CompiledOperation>,
 ): void {
   const namespaces = new Set<string>();
+  const hintsByCall = declaredHintsByCall(model);
   model.consumes.forEach((consumes) => {
     if (namespaces.has(consumes.namespace)) {
       problems.error(`${consumes.yamlPath}.namespace`, `duplicate consumes namespace "${consumes.namespace}"`);
@@ -106,7 +114,7 @@ export function compileConsumes(
         resilience: op.resilience,
         body: op.body === undefined ? undefined : compileBody(op.body),
         fixedValues,
-        hints: mergeHints(methodHints(op.method), declaredHints(model, key)),
+        hints: mergeHints(methodHints(op.method), hintsByCall.get(key) ?? NO_HINTS),
         ledger: compileLedgerExtension(op.ledger, parameters, problems),
         audit: compileAuditExtension(op.audit, parameters, problems),
       });

@@ -91,7 +91,7 @@ export function registerOpenApi(app: FastifyInstance, routes: readonly RestRoute
   // Static mode: @fastify/swagger only hands a document to Swagger UI, whose transformSpecification swaps in the
   // served one per request; a placeholder spares building (and keeping) a whole document at boot (~6 MB for 400 routes).
   void app.register(fastifySwagger, { mode: 'static', specification: { document: { openapi: OPENAPI_VERSION, info: { title: info.label, version: info.version ?? '0' }, paths: {} } as never } });
-  void app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, transformSpecification: (_spec, request) => documents.document(request as FastifyRequest) });
+  void app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, transformSpecificationClone: false, transformSpecification: (_spec, request) => documents.document(request as FastifyRequest) });
   app.get('/openapi.json', { logLevel: 'warn' }, sendDocument(documents, 'json', '3.1'));
   app.get('/openapi.yaml', { logLevel: 'warn' }, sendDocument(documents, 'yaml', '3.1'));
   app.get('/openapi-3.0.json', { logLevel: 'warn' }, sendDocument(documents, 'json', '3.0'));
