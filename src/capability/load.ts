@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { yamlLibrary } from '../core/yaml.js';
 import { CapabilityError, type CapabilityProblem } from './problems.js';
 
 /** SourceFile is a parsed capability file. */
@@ -26,9 +27,10 @@ function splitYamlPath(path: string): (string | number)[] {
 }
 
 function nodeAt(doc: Document, keys: (string | number)[]): Node | undefined {
+  const yaml = yamlLibrary();
   let node: unknown = doc.contents;
   for (const key of keys) {
-    if (isMap(node) || isSeq(node)) node = node.get(key, true);
+    if (yaml.isMap(node) || yaml.isSeq(node)) node = node.get(key, true);
     else return undefined;
   }
   return node as Node | undefined;
@@ -36,8 +38,9 @@ function nodeAt(doc: Document, keys: (string | number)[]): Node | undefined {
 
 /** parseWithLines parses with `yaml`, the reference parser: exact errors and a node tree with positions. */
 function parseWithLines(file: string, text: string): { value: unknown; lineOf: (path: string) => number | undefined } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const yaml = yamlLibrary();
+  const lineCounter = new yaml.LineCounter();
+  const doc = yaml.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems: CapabilityProblem[] = doc.errors.map((e) => ({
       severity: 'error',

@@ -6,17 +6,14 @@
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import t from 'tap';
 import { request } from 'undici';
-import { startMcpAdapter } from '../../src/adapters/mcp/index.js';
 import { upstreamErrorContent } from '../../src/adapters/mcp/call-tool.js';
-import { loadCapability } from '../../src/capability/index.js';
 import { ConfigError, resolveConfig } from '../../src/settings/index.js';
-import { Invoker } from '../../src/core/invoker.js';
 import type { CallInterceptor, InvokeContext } from '../../src/core/operation.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
-import { UpstreamClient } from '../../src/upstream/client.js';
 import { UpstreamPools } from '../../src/upstream/pools.js';
 import { startLabelStudio } from '../fixtures/label-studio/simulator.js';
+import { startTestMcpAdapter } from '../helpers/mcp-adapter.js';
 import { connectHttp, textOf } from '../helpers/mcp-client.js';
 
 t.test('upstream errors name status and message, then pass the JSON body through', async (t) => {
@@ -48,27 +45,20 @@ t.test('MCP settings: flag > environment > default', async (t) => {
 t.test('the access hook refuses or names the caller; tool list changes are notified', async (t) => {
   const sim = await startLabelStudio();
   t.teardown(() => sim.close());
-  const { capability } = loadCapability('capability.yaml', { env: { LABEL_STUDIO_API_KEY: sim.legacyToken }, baseUris: { '*': sim.url } });
   const seen: InvokeContext[] = [];
   const recorder: CallInterceptor = { name: 'recorder', appliesTo: () => true, before: (_call, _values, ctx) => void seen.push(ctx) };
   const pools = new UpstreamPools();
   t.teardown(() => pools.close());
-  const invoker = new Invoker(new UpstreamClient(pools, { timeoutMs: 5_000, userAgent: 'test' }), [recorder]);
-  const adapter = await startMcpAdapter(capability.mcp[0]!, { invoker, maxResponseBytes: 1 << 20, logger: createLogger('silent') }, {
-    transport: 'http',
-    host: '127.0.0.1',
-    port: 0,
-    stateless: false,
-    allowedOrigins: [],
-    bodyLimitBytes: 1 << 20,
-    keepAliveTimeoutMs: 5_000,
+  const { adapter, url, capability } = await startTestMcpAdapter(sim, pools, {
+    logger: createLogger('silent'),
+    interceptors: [recorder],
+    upstreamTimeoutMs: 5_000,
     authenticate: (request) => {
       if (request.headers['x-api-key'] !== 'agent-key') throw new GatewayError('NGW_ERR_UNAUTHENTICATED', 'an API key is required');
       return { id: 'agent-1', scopes: ['read'] };
     },
   });
   t.teardown(() => adapter.close());
-  const url = adapter.url as string;
 
   const refused = await request(`${url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
   t.equal(refused.statusCode, 401);

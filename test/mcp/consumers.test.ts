@@ -11,15 +11,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import t from 'tap';
 import { request } from 'undici';
-import { startMcpAdapter, type McpAdapter } from '../../src/adapters/mcp/index.js';
-import type { McpAdapterOptions } from '../../src/adapters/mcp/index.js';
-import { loadCapability } from '../../src/capability/index.js';
+import type { McpAdapter, McpAdapterOptions } from '../../src/adapters/mcp/index.js';
 import { GatewayError } from '../../src/core/errors.js';
-import { Invoker } from '../../src/core/invoker.js';
 import { createLogger } from '../../src/ops/logger.js';
-import { UpstreamClient } from '../../src/upstream/client.js';
 import { UpstreamPools } from '../../src/upstream/pools.js';
 import { startLabelStudio, type LabelStudioSimulator } from '../fixtures/label-studio/simulator.js';
+import { startTestMcpAdapter } from '../helpers/mcp-adapter.js';
 
 const PROTOCOL = '2025-06-18';
 const AGENT_KEY = 'agent-key-0123456789';
@@ -41,21 +38,10 @@ t.teardown(async () => {
 });
 
 async function start(options: Partial<McpAdapterOptions> = {}): Promise<string> {
-  const { capability } = loadCapability('capability.yaml', { env: { LABEL_STUDIO_API_KEY: sim.legacyToken }, baseUris: { '*': sim.url } });
-  const invoker = new Invoker(new UpstreamClient(pools, { timeoutMs: 30_000, userAgent: 'test' }), []);
   const logger = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const adapter = await startMcpAdapter(capability.mcp[0]!, { invoker, maxResponseBytes: 1 << 20, logger }, {
-    transport: 'http',
-    host: '127.0.0.1',
-    port: 0,
-    stateless: false,
-    allowedOrigins: [],
-    bodyLimitBytes: 1 << 20,
-    keepAliveTimeoutMs: 5_000,
-    ...options,
-  });
+  const { adapter, url } = await startTestMcpAdapter(sim, pools, { logger, ...options });
   adapters.push(adapter);
-  return adapter.url as string;
+  return url;
 }
 
 interface RpcReply {
