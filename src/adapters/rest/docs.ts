@@ -7,11 +7,10 @@
  * metrics, the access line — run as for any route), which hand the raw
  * request to a small fastify app holding Swagger UI, built on first use.
  */
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
 import { errorHandler, sendProblem } from '../http-problem.js';
-import type { OpenApiDocument } from './openapi-builder.js';
-import { OPENAPI_VERSION } from './openapi-builder.js';
+import { OPENAPI_VERSION, type OpenApiDocument } from './openapi-builder.js';
 
 /** DOCS_PREFIX is where Swagger UI is served. */
 export const DOCS_PREFIX = '/docs';
@@ -25,9 +24,9 @@ function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
 
 /** buildDocsApp is the Swagger UI app; it never listens: the REST app routes requests into it. */
 async function buildDocsApp(logger: FastifyBaseLogger, document: DocumentSource, ignoreTrailingSlash: boolean): Promise<FastifyInstance> {
-  const [{ default: Fastify }, { default: fastifySwagger }, { default: fastifySwaggerUi }] = await Promise.all([import('fastify'), import('@fastify/swagger'), import('@fastify/swagger-ui')]);
+  const [{ default: fastifySwagger }, { default: fastifySwaggerUi }] = await Promise.all([import('@fastify/swagger'), import('@fastify/swagger-ui')]);
   // The REST app already logs the request's one access line.
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true, routerOptions: { ignoreTrailingSlash } });
+  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }), routerOptions: { ignoreTrailingSlash } });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound);
   // @fastify/swagger only hands a document to Swagger UI, which replaces it per request: it gets a stub.
