@@ -119,6 +119,8 @@ export interface FamilyResults {
   readonly singleLedgerOff?: BootFigures;
   /** RSS once both gateways have been idle long enough for V8's memory reducer to shrink the young generation (full runs only). */
   readonly idleRssMb?: { readonly family: number; readonly single: number; readonly afterSeconds: number };
+  /** The family with V8's young generation capped (`NODE_OPTIONS=--max-semi-space-size=8`, docs/families.md): boot and CPU per request (full runs only). */
+  readonly cappedYoungGeneration?: { readonly boot: BootFigures; readonly cpuUsPerRequest: number };
   readonly cpuUsPerRequest: { readonly family: number; readonly single: number; readonly ratio: number; readonly rounds: number };
   readonly routerLookupNs: { readonly routes400: number; readonly routes6: number };
 }
@@ -147,6 +149,9 @@ function routerLookupNs(routes: number, iterations: number): number {
   if (found !== iterations + 5_000) throw new Error('router probe did not find its route');
   return ns;
 }
+
+/** CAPPED_YOUNG_GENERATION is the V8 option of the capped variant: 8 MB semi-spaces instead of V8's 16 MB on 64-bit. */
+const CAPPED_YOUNG_GENERATION = '--max-semi-space-size=8';
 
 /** QUICK_FAMILY is the smaller family of `--quick` (CI's smoke): the same code paths in a few seconds. */
 export const QUICK_FAMILY = { capabilities: 12, operations: 60 } as const;
@@ -212,6 +217,8 @@ export async function measureFamily(options: { quick: boolean; log?: (line: stri
     }
     const fam = await boot('family', folder, info.url, env, dir);
     children.push(fam.child);
+    const capped = options.quick ? undefined : await boot('family capped', folder, info.url, { ...env, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${CAPPED_YOUNG_GENERATION}`.trim() }, dir);
+    if (capped !== undefined) children.push(capped.child);
     const one = await boot('single', single, info.url, env, dir);
     children.push(one.child);
     log(`family: ready ${Math.round(fam.figures.readyMs)} ms, RSS ${fam.figures.rssMb.toFixed(1)} MB; single: ready ${Math.round(one.figures.readyMs)} ms, RSS ${one.figures.rssMb.toFixed(1)} MB`);
@@ -220,10 +227,11 @@ export async function measureFamily(options: { quick: boolean; log?: (line: stri
 
     const rounds = options.quick ? 2 : 5;
     const seconds = options.quick ? 0.7 : 1.5;
-    const per = { family: [] as number[], single: [] as number[] };
-    const variants = [
-      { key: 'family' as const, child: fam.child, url: `${fam.url}/v1/area${lastArea}/organizations/1` },
-      { key: 'single' as const, child: one.child, url: `${one.url}/v1/area${lastArea}/organizations/1` },
+    const per = { family: [] as number[], single: [] as number[], capped: [] as number[] };
+    const variants: { key: keyof typeof per; child: Child; url: string }[] = [
+      { key: 'family', child: fam.child, url: `${fam.url}/v1/area${lastArea}/organizations/1` },
+      { key: 'single', child: one.child, url: `${one.url}/v1/area${lastArea}/organizations/1` },
+      ...(capped === undefined ? [] : [{ key: 'capped' as const, child: capped.child, url: `${capped.url}/v1/area${lastArea}/organizations/1` }]),
     ];
     for (const v of variants) await saturate({ url: v.url, method: 'GET' }, 0.5, 16);
     for (let r = 0; r < rounds; r++) {
@@ -251,6 +259,7 @@ export async function measureFamily(options: { quick: boolean; log?: (line: stri
       single: one.figures,
       ...(oneOff === undefined ? {} : { singleLedgerOff: oneOff }),
       ...(idle === undefined ? {} : { idleRssMb: idle }),
+      ...(capped === undefined ? {} : { cappedYoungGeneration: { boot: capped.figures, cpuUsPerRequest: median(per.capped) } }),
       cpuUsPerRequest: cpu,
       routerLookupNs: routerLookup,
     };
@@ -281,6 +290,12 @@ export function formatFamilyTable(r: FamilyResults): string {
     `| start to "gateway ready", CPU ms | ${fixed(r.family.readyCpuMs, 0)} | ${fixed(r.single.readyCpuMs, 0)} |`,
     `| RSS 0.5 s after ready, MB | ${fixed(r.family.rssMb, 1)} | ${fixed(r.single.rssMb, 1)} |`,
     ...(r.idleRssMb === undefined ? [] : [`| RSS idle ${fixed(r.idleRssMb.afterSeconds, 0)} s later (V8's memory reducer ran), MB | ${fixed(r.idleRssMb.family, 1)} | ${fixed(r.idleRssMb.single, 1)} |`]),
+    ...(r.cappedYoungGeneration === undefined
+      ? []
+      : [
+          `| family with \`NODE_OPTIONS=${CAPPED_YOUNG_GENERATION}\`: RSS 0.5 s after ready, MB | ${fixed(r.cappedYoungGeneration.boot.rssMb, 1)} | — |`,
+          `| family with \`NODE_OPTIONS=${CAPPED_YOUNG_GENERATION}\`: CPU per forwarded GET, µs | ${fixed(r.cappedYoungGeneration.cpuUsPerRequest, 0)} | — |`,
+        ]),
     `| CPU per forwarded GET, µs (median of ${r.cpuUsPerRequest.rounds} rounds) | ${fixed(r.cpuUsPerRequest.family, 0)} | ${fixed(r.cpuUsPerRequest.single, 0)} |`,
     `| fastify router lookup, ns | ${fixed(r.routerLookupNs.routes400, 0)} (${FAMILY_OPERATIONS} routes) | ${fixed(r.routerLookupNs.routes6, 0)} (6 routes) |`,
   ].join('\n');
