@@ -6,12 +6,12 @@
  * Each operation gets its own pipeline (pipeline.ts) holding only the stages that are on for it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { CompiledOperation, CompiledUpstream } from '../capability/compiled.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { CircuitBreakers } from './breakers.js';
 import { createCredentialProvider, type CredentialProvider } from './credentials.js';
 import type { CancelSignal, InputValues } from '../core/operation.js';
+import type { UpstreamBodyStream } from './exchange.js';
 import { CallPipeline } from './pipeline.js';
 import type { UpstreamPools } from './pools.js';
 import { retriesFor, type RetrySettings } from './retry.js';
@@ -19,11 +19,16 @@ import type { OutboundThrottle } from './throttle.js';
 
 export { toGatewayError } from './pipeline.js';
 
-/** UpstreamResponse is an upstream answer whose body has not been read yet. */
+/** UpstreamResponse is an upstream answer: its body collected (`bytes`) or not read yet (`body`). */
 export interface UpstreamResponse {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body: Dispatcher.ResponseData['body'];
+  /** The whole body when it was collected with the answer (a small Content-Length, see exchange.ts). */
+  readonly bytes: Buffer | undefined;
+  /** The body as a stream (made from `bytes` when those hold it). */
+  readonly body: UpstreamBodyStream;
+  /** discard lets go of the body unread. */
+  discard(): Promise<void>;
 }
 
 /** CallContext carries what one call needs beyond its inputs. */

@@ -101,7 +101,7 @@ export class CallDeadline extends LightSignal {
   /** Epoch ms after which the call has failed. */
   readonly at: number;
   timedOut = false;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly timeoutMs: number,
@@ -138,9 +138,22 @@ export class CallDeadline extends LightSignal {
     return new Sleep(this).start(ms);
   }
 
-  /** settle stops the timer once headers arrived; the body has undici's between-chunks timeout. */
-  settle(): void {
+  /** pause stops the timer while an attempt's answer is read (its body has undici's between-chunks timeout). */
+  pause(): void {
+    if (this.timer === undefined) return;
     clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** arm restarts the timer for what is left of the deadline, before another attempt. */
+  arm(): void {
+    if (this.timer !== undefined || this.aborted) return;
+    this.timer = setTimeout(onDeadline, Math.max(0, this.at - Date.now()), this);
+  }
+
+  /** settle stops the timer once the answer's headers arrived; the body has undici's between-chunks timeout. */
+  settle(): void {
+    this.pause();
     this.clientSignal?.removeEventListener('abort', this);
   }
 }

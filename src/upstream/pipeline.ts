@@ -11,6 +11,7 @@ import { GatewayError } from '../core/errors.js';
 import { WAIT, type UpstreamBreaker } from './breakers.js';
 import type { CredentialProvider } from './credentials.js';
 import { CallDeadline } from './deadline.js';
+import { UpstreamExchange } from './exchange.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { backoffMs, RETRY_STATUSES, type RetrySettings } from './retry.js';
 import type { Pacer } from './throttle.js';
@@ -72,6 +73,14 @@ function ignore(): void {
   // A body we are about to retry past may fail to drain; the socket is then discarded, which is fine.
 }
 
+/** exchange sends one attempt with undici's dispatch (exchange.ts), the deadline re-armed for it. */
+function exchange(pool: Pool, request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamExchange> {
+  deadline.arm();
+  const ex = new UpstreamExchange(request.method, deadline);
+  pool.dispatch(request, ex);
+  return ex.promise;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -80,22 +89,22 @@ function sleep(ms: number): Promise<void> {
  * UpstreamRequest is one call's undici options, built once and reused by every
  * attempt (only the credential header may change between attempts).
  */
-class UpstreamRequest implements Dispatcher.RequestOptions {
+class UpstreamRequest implements Dispatcher.DispatchOptions {
   readonly method: Dispatcher.HttpMethod;
   readonly path: string;
   readonly headers: Record<string, string>;
   body: string | undefined = undefined;
-  // A backstop only: the deadline's own timer is precise, undici's ticks every 0.5 s.
+  // The headers' backstop only (the deadline's own timer is precise, undici's ticks every 0.5 s), and the
+  // between-chunks timeout of the body. Equal values let undici refresh one parser timer instead of
+  // replacing it twice per request.
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
-  readonly signal: CallDeadline;
 
   constructor(op: CompiledOperation, values: InputValues, ctx: CallContext, userAgent: string, deadline: CallDeadline) {
     this.method = op.method as Dispatcher.HttpMethod;
     this.path = buildUpstreamPath(op, values);
-    this.headersTimeout = deadline.timeoutMs + 1000;
+    this.headersTimeout = deadline.timeoutMs;
     this.bodyTimeout = deadline.timeoutMs;
-    this.signal = deadline;
     const headers: Record<string, string> = {
       accept: ACCEPT_BY_FORMAT[op.outputRawFormat] ?? '*/*',
       'accept-encoding': 'identity',
@@ -198,7 +207,7 @@ export class CallPipeline {
       const delayMs = parseRetryAfterMs(res.headers['retry-after'], Date.now()) ?? backoffMs(attempt, op, this.retry);
       // Beyond the budget the caller gets the upstream's own answer, Retry-After included.
       if (!deadline.allows(delayMs)) return res;
-      await res.body.dump().catch(ignore);
+      await res.discard().catch(ignore);
       this.observer?.retry(op, status);
       await sleep(delayMs);
     }
@@ -251,14 +260,14 @@ export class CallPipeline {
       let used = credential.headerValue();
       if (typeof used === 'object') used = await used;
       if (headerName !== undefined && used !== undefined) request.headers[headerName] = used;
-      let res = await this.pool.request(request);
+      let res = await exchange(this.pool, request, deadline);
       if (res.statusCode === 401 && credential.refreshable && headerName !== undefined && used !== undefined) {
         // The access token was refused before its exp (revoked, clock skew): refresh once and send once more.
         // The body is a string, so it can be sent again.
-        await res.body.dump();
+        await res.discard();
         credential.invalidate(used);
         request.headers[headerName] = (await credential.headerValue()) ?? used;
-        res = await this.pool.request(request);
+        res = await exchange(this.pool, request, deadline);
       }
       observer?.attempt(this.op, res.statusCode, performance.now() - started);
       return res;

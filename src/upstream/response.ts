@@ -14,6 +14,11 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** readBodyBytes reads the whole body, failing past `maxBytes`. */
 export async function readBodyBytes(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  const collected = res.bytes;
+  if (collected !== undefined) {
+    if (collected.length > maxBytes) throw new GatewayError('NGW_ERR_UPSTREAM_BAD_RESPONSE', `upstream response for ${call.operation.key} exceeds ${maxBytes} bytes`);
+    return collected;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -38,6 +43,7 @@ export async function readBodyBytes(call: CompiledCall, res: UpstreamResponse, m
  * iterator, which costs more than the copy on a small body.
  */
 export async function readFramedBody(call: CompiledCall, res: UpstreamResponse, timeoutMs: number): Promise<Buffer> {
+  if (res.bytes !== undefined) return res.bytes;
   try {
     const bytes = await res.body.bytes();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -6,8 +6,8 @@
 /** PASSED_HEADERS are the upstream headers worth passing on; everything else (hop-by-hop, Set-Cookie, Server…) is dropped. */
 export const PASSED_HEADERS: readonly string[] = ['content-type', 'content-language', 'cache-control', 'etag', 'last-modified', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
 
-/** BUFFERED_BODY_MAX_BYTES: bodies up to this size (by Content-Length) are buffered instead of streamed; Label Studio's 400-organization list is ~52 KB. */
-export const BUFFERED_BODY_MAX_BYTES = 64 * 1024;
+/** Bodies up to this size (by Content-Length) arrive collected and are answered in one write; larger ones stream. */
+export { BUFFERED_BODY_MAX_BYTES } from '../../upstream/exchange.js';
 
 /** isJsonContentType tells whether an upstream Content-Type is JSON (`application/json`, `…+json`). */
 export function isJsonContentType(value: string | string[] | undefined): boolean {
