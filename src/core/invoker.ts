@@ -32,9 +32,14 @@ export class Invoker<U extends UpstreamSender = UpstreamSender> {
   }
 
   /** invoke calls the upstream; the caller must consume or dump the response body. */
-  async invoke(call: CompiledCall, values: InputValues, ctx: InvokeContext): Promise<ResponseOf<U>> {
+  invoke(call: CompiledCall, values: InputValues, ctx: InvokeContext): Promise<ResponseOf<U>> {
     const interceptors = this.interceptorsFor(call);
+    // No interceptor: the upstream's own promise, without an async frame around it.
     if (interceptors.length === 0) return this.upstream.send(call.operation, values, ctx) as Promise<ResponseOf<U>>;
+    return this.intercepted(call, values, ctx, interceptors);
+  }
+
+  private async intercepted(call: CompiledCall, values: InputValues, ctx: InvokeContext, interceptors: readonly CallInterceptor[]): Promise<ResponseOf<U>> {
     let ran = 0;
     try {
       for (; ran < interceptors.length; ran++) {

@@ -3,6 +3,7 @@
  * header object logged by mistake still never shows a key.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { LogBatch } from './log-batch.js';
 import { destination as pinoDestination, pino, symbols as pinoSymbols, type Bindings, type ChildLoggerOptions, type DestinationStream, type LogFn, type Logger, type LoggerOptions } from 'pino';
 
 /** REDACTED replaces every secret the gateway prints or logs. */
@@ -62,9 +63,6 @@ export function isoTime(): string {
   return `,"time":"${cachedPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
 }
 
-/** LOG_FLUSH_MS bounds how long a line may wait in the buffer before it is written. */
-const LOG_FLUSH_MS = 100;
-const LOG_BUFFER_BYTES = 4096;
 
 const kAccessStream = Symbol('naftiko.accessStream');
 
@@ -80,10 +78,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     timestamp: isoTime,
   };
-  // Buffered asynchronous stdout: under load many request lines share one write syscall
+  // Batched asynchronous stdout: under load many request lines share one write syscall
   // instead of one each (a write per line cost more than the rest of the log line). A line
-  // waits at most LOG_FLUSH_MS, and pino flushes what is pending when the process exits.
-  const stream = destination ?? pinoDestination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+  // waits at most LOG_FLUSH_MS (log-batch.ts), and what is pending is written when the process exits.
+  const stream = destination ?? new LogBatch(pinoDestination({ dest: 1, sync: false, minLength: 0 }), 1);
   const logger = pino(options, stream);
   (logger as WithAccessStream)[kAccessStream] = stream;
   return logger;

@@ -232,20 +232,24 @@ export class CallPipeline {
     return res;
   }
 
-  /** paced waits for the outbound pace, then sends. */
-  private async paced(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+  /** paced waits for the outbound pace, then sends (no async frame when there is no wait). */
+  private paced(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
     const waitMs = (this.pacer as Pacer).reserve(deadline.at - Date.now());
     if (waitMs < 0) {
-      throw new GatewayError('NGW_ERR_UPSTREAM_THROTTLED', `calls to ${this.op.key} are queued beyond its ${deadline.timeoutMs} ms deadline`, {
-        headers: { 'retry-after': '1' },
-      });
+      return Promise.reject(
+        new GatewayError('NGW_ERR_UPSTREAM_THROTTLED', `calls to ${this.op.key} are queued beyond its ${deadline.timeoutMs} ms deadline`, {
+          headers: { 'retry-after': '1' },
+        }),
+      );
     }
-    if (waitMs > 0) {
-      try {
-        await deadline.wait(waitMs);
-      } catch (err) {
-        throw classify(err, this.op, deadline);
-      }
+    return waitMs === 0 ? this.transport(request, deadline) : this.pacedAfter(waitMs, request, deadline);
+  }
+
+  private async pacedAfter(waitMs: number, request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+    try {
+      await deadline.wait(waitMs);
+    } catch (err) {
+      throw classify(err, this.op, deadline);
     }
     return this.transport(request, deadline);
   }

@@ -89,6 +89,8 @@ class InFlight {
     readonly caller: Caller | undefined,
     readonly startedAt: number,
     readonly link: LightSignal,
+    /** Tells the listener this response is done (its generation's in-flight count). */
+    readonly release: () => void,
   ) {}
 }
 
@@ -101,6 +103,7 @@ function onResponseClose(this: TrackedResponse): void {
   const state = this[kState];
   if (state === undefined) return;
   this[kState] = undefined;
+  state.release();
   state.fastPath.settle(state, this);
 }
 
@@ -148,8 +151,11 @@ export class RestFastPath {
     return n;
   }
 
-  /** handle serves `req` and returns true, or returns false (nothing written) for the fastify path to take it. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
+  /**
+   * handle serves `req` and returns true, or returns false (nothing written, nothing listening) for
+   * the fastify path to take it; `release` is called once the response it serves closed.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, release: () => void): boolean {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
     const url = req.url ?? '';
@@ -181,7 +187,7 @@ export class RestFastPath {
       if (auth.authorizeScope(found, fast.scope) !== undefined) return false;
       caller = found;
     }
-    const state = new InFlight(this, fast, req, genRequestId(req), caller, performance.now(), new LightSignal());
+    const state = new InFlight(this, fast, req, genRequestId(req), caller, performance.now(), new LightSignal(), release);
     (res as TrackedResponse)[kState] = state;
     res.on('close', onResponseClose);
     const metrics = this.options.metrics;

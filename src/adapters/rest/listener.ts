@@ -95,8 +95,9 @@ export class RestListener {
     if (this.closing) return answerShuttingDown(req, res);
     const generation = this.current;
     generation.active++;
+    // The fast path's own 'close' listener releases what it serves: one listener per response.
+    if (generation.fast !== undefined && generation.fast.handle(req, res, generation.release)) return;
     res.on('close', generation.release); // 'close' fires once per response; on() skips once()'s wrapper
-    if (generation.fast !== undefined && generation.fast.handle(req, res)) return;
     generation.routing(req, res);
   };
 
