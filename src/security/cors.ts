@@ -16,7 +16,8 @@ export interface CorsHeaders {
 
 const PREFLIGHT_MAX_AGE_S = '600';
 
-const REST_CORS: CorsHeaders = {
+/** REST_CORS are the REST listener's lists (also written by its fast path, adapters/rest/fast-path.ts). */
+export const REST_CORS: CorsHeaders = {
   methods: 'GET, HEAD, POST, PUT, PATCH, DELETE',
   allowHeaders: 'authorization, content-type, x-api-key, x-request-id',
   exposeHeaders: 'x-request-id, retry-after',
@@ -43,17 +44,26 @@ export function answerCors(request: FastifyRequest, reply: FastifyReply, allowOr
   return false;
 }
 
-/** corsHook builds the REST onRequest check for `origins`; it answers preflights itself and returns true when it did. */
-export function corsHook(origins: readonly string[]): (request: FastifyRequest, reply: FastifyReply) => boolean {
+/** allowedOriginOf builds the origin check for `origins`: the Access-Control-Allow-Origin value for an allowed origin, else undefined. */
+export function allowedOriginOf(origins: readonly string[]): (origin: string) => string | undefined {
   const allowed = new Set(origins.map((o) => o.replace(/\/+$/, '').toLowerCase()));
   const any = allowed.has('*');
+  return function allowOrigin(origin: string): string | undefined {
+    return any ? '*' : allowed.has(origin.toLowerCase()) ? origin : undefined;
+  };
+}
+
+/** corsHook builds the REST onRequest check for `origins`; it answers preflights itself and returns true when it did. */
+export function corsHook(origins: readonly string[]): (request: FastifyRequest, reply: FastifyReply) => boolean {
+  const allowOrigin = allowedOriginOf(origins);
   return function applyCors(request: FastifyRequest, reply: FastifyReply): boolean {
     const origin = request.headers.origin;
     if (origin === undefined) return false;
-    if (!any && !allowed.has(origin.toLowerCase())) {
+    const allowed = allowOrigin(origin);
+    if (allowed === undefined) {
       reply.raw.setHeader('vary', 'origin');
       return false;
     }
-    return answerCors(request, reply, any ? '*' : origin, REST_CORS);
+    return answerCors(request, reply, allowed, REST_CORS);
   };
 }

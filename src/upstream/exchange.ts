@@ -43,6 +43,8 @@ function destroyQuietly(stream: UpstreamBodyStream, reason: Error): void {
 }
 
 type Resolve = (res: UpstreamExchange) => void;
+// A placeholder until openExchange sets the real promise (never awaited: openExchange is the only constructor caller).
+const SETTLED: Promise<UpstreamExchange> = new Promise<UpstreamExchange>(() => undefined);
 type Reject = (err: unknown) => void;
 
 // The promise executor is module-level: it takes its exchange from here, so no closure is allocated per call.
@@ -60,7 +62,8 @@ export class UpstreamExchange {
   headers: IncomingHttpHeaders = EMPTY_HEADERS;
   /** The whole body, when it was collected (a Content-Length up to BUFFERED_BODY_MAX_BYTES, or a HEAD). */
   bytes: Buffer | undefined = undefined;
-  readonly promise: Promise<UpstreamExchange>;
+  /** Settles at the answer's headers (streamed body) or at its end (collected body); set by openExchange. */
+  promise: Promise<UpstreamExchange> = SETTLED;
   private resolve: Resolve | undefined = undefined;
   private reject: Reject | undefined = undefined;
   private abortFn: ((reason?: Error) => void) | undefined = undefined;
@@ -73,9 +76,6 @@ export class UpstreamExchange {
     private readonly method: string,
     private readonly deadline: CallDeadline,
   ) {
-    pending = this;
-    this.promise = new Promise(capture);
-    pending = undefined;
     deadline.addEventListener('abort', this);
   }
 
@@ -187,6 +187,15 @@ export class UpstreamExchange {
     this.reject = undefined;
     resolve?.(this);
   }
+}
+
+/** openExchange starts an exchange's promise: its handler is ready for undici's dispatch. */
+export function openExchange(method: string, deadline: CallDeadline): UpstreamExchange {
+  const exchange = new UpstreamExchange(method, deadline);
+  pending = exchange;
+  exchange.promise = new Promise(capture);
+  pending = undefined;
+  return exchange;
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

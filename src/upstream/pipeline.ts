@@ -11,7 +11,7 @@ import { GatewayError } from '../core/errors.js';
 import { WAIT, type UpstreamBreaker } from './breakers.js';
 import type { CredentialProvider } from './credentials.js';
 import { CallDeadline } from './deadline.js';
-import { UpstreamExchange } from './exchange.js';
+import { openExchange, type UpstreamExchange } from './exchange.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { backoffMs, RETRY_STATUSES, type RetrySettings } from './retry.js';
 import type { Pacer } from './throttle.js';
@@ -76,7 +76,7 @@ function ignore(): void {
 /** exchange sends one attempt with undici's dispatch (exchange.ts), the deadline re-armed for it. */
 function exchange(pool: Pool, request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamExchange> {
   deadline.arm();
-  const ex = new UpstreamExchange(request.method, deadline);
+  const ex = openExchange(request.method, deadline);
   pool.dispatch(request, ex);
   return ex.promise;
 }

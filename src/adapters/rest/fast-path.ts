@@ -1,18 +1,20 @@
 /**
  * The REST adapter's compiled happy path: a GET (or HEAD) of a capability route
- * whose inputs are path parameters is served straight from node:http, without
- * fastify's routing, hooks and reply pipeline, which cost more CPU than the
- * forwarding itself. Everything else — a query string, a body, CORS, a failed
- * check of any kind before the upstream call — declines here and takes the
- * fastify path, which renders every error; so the fast path never answers what
- * fastify would answer differently. It keeps what fastify's path does for such
- * a request: request id, nosniff, inbound keys and scopes, parameter
- * validation, metrics, the access line, client-disconnect cancellation.
+ * whose inputs are path, query and header parameters is served straight from
+ * node:http, without fastify's routing, hooks and reply pipeline, which cost
+ * more CPU than the forwarding itself. Everything else — a body, a preflight, a
+ * percent-encoded path, a failed check of any kind before the upstream call —
+ * declines here and takes the fastify path, which renders every error; so the
+ * fast path never answers what fastify would answer differently. It keeps what
+ * fastify's path does for such a request: request id, nosniff, CORS, inbound
+ * keys and scopes, input validation (the same validators), metrics, the access
+ * line, client-disconnect cancellation.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { FastifySchema } from 'fastify';
+import { parse as parseQuery } from 'fast-querystring';
 import type { Logger } from 'pino';
 import { asGatewayError, GatewayError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
@@ -23,12 +25,13 @@ import type { GatewayMetrics, RouteMeter } from '../../ops/metrics.js';
 import { formatAccessLine } from '../../ops/request-log.js';
 import { genRequestId } from '../../ops/request-id.js';
 import type { Scope } from '../../security/api-keys.js';
+import { REST_CORS } from '../../security/cors.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
 import type { RestRoute, RestTable } from './route-table.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { LightSignal } from '../../upstream/deadline.js';
 import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
-import { objectSchemaOf } from '../input-schema.js';
+import { objectSchemaOf, type ObjectSchema } from '../input-schema.js';
 import { createValidatorCompiler } from '../validation.js';
 import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
 import { MAX_URL_CHARS } from './security-hooks.js';
@@ -38,7 +41,7 @@ const MAX_PARAM_CHARS = 256;
 /** nginx's 499: the client left before the answer. */
 const CLIENT_CLOSED_STATUS = 499;
 
-type ParamsValidator = (data: Record<string, unknown>) => boolean;
+type PartValidator = (data: Record<string, unknown>) => boolean;
 
 /** FastRoute is one route the fast path serves, compiled at boot. */
 class FastRoute {
@@ -47,11 +50,17 @@ class FastRoute {
   /** Parameter names in segment order. */
   readonly names: readonly string[];
   readonly scope: Scope;
+  /** Query parameters are read (and validated) only for routes that declare some; others ignore the query string, as fastify does. */
+  readonly validateQuery: PartValidator | undefined;
+  /** The header inputs' names (lower case), validated as one object. */
+  readonly headerNames: readonly string[];
+  readonly validateHeaders: PartValidator | undefined;
 
   constructor(
     readonly route: RestRoute,
-    readonly validate: ParamsValidator | undefined,
+    readonly validate: PartValidator | undefined,
     readonly meter: RouteMeter | undefined,
+    compile: (schema: ObjectSchema | undefined, httpPart: string) => PartValidator | undefined,
   ) {
     const segments: (string | undefined)[] = [];
     const names: string[] = [];
@@ -64,13 +73,19 @@ class FastRoute {
     this.segments = segments;
     this.names = names;
     this.scope = route.scope;
+    this.validateQuery = compile(objectSchemaOf(route.inputs, 'query'), 'querystring');
+    const headers = objectSchemaOf(route.inputs, 'header');
+    this.headerNames = headers === undefined ? [] : Object.keys(headers.properties);
+    this.validateHeaders = compile(headers, 'headers');
   }
 }
 
-/** A route qualifies when it is a GET whose inputs are path parameters and constants only. */
+const FAST_KINDS: ReadonlySet<string> = new Set(['path', 'query', 'header', 'const']);
+
+/** A route qualifies when it is a GET whose inputs are path, query and header parameters and constants. */
 function qualifies(route: RestRoute): boolean {
   if (route.method !== 'GET') return false;
-  for (const input of route.inputs) if (input.source.kind !== 'path' && input.source.kind !== 'const') return false;
+  for (const input of route.inputs) if (!FAST_KINDS.has(input.source.kind)) return false;
   // Parameter names the router rewrote are not worth a second mapping here.
   return !route.url.split('/').some((part) => part.includes(':') && (!part.startsWith(':') || part.slice(1).includes(':')));
 }
@@ -89,6 +104,9 @@ class InFlight {
     readonly caller: Caller | undefined,
     readonly startedAt: number,
     readonly link: LightSignal,
+    /** The request's Origin with CORS on (undefined otherwise), and the Allow-Origin answered to it. */
+    readonly origin: string | undefined,
+    readonly allowOrigin: string | undefined,
     /** Tells the listener this response is done (its generation's in-flight count). */
     readonly release: () => void,
   ) {}
@@ -112,8 +130,8 @@ export interface RestFastPathOptions {
   readonly invoker: Invoker<UpstreamClient>;
   readonly maxResponseBytes: number;
   readonly auth: InboundAuth;
-  /** CORS on: requests with an Origin take the fastify path. */
-  readonly cors: boolean;
+  /** With CORS on, the origin check (security/cors.ts allowedOriginOf); undefined when CORS is off. */
+  readonly cors: ((origin: string) => string | undefined) | undefined;
   readonly metrics: GatewayMetrics | undefined;
   readonly logger: Logger;
   readonly access: AccessLog;
@@ -131,12 +149,12 @@ export class RestFastPath {
   ) {
     this.upstream = options.invoker.upstream;
     this.logAccess = options.logger.isLevelEnabled('info');
-    const compile = createValidatorCompiler();
+    const compiler = createValidatorCompiler();
     for (const route of adapter.routes) {
       if (!qualifies(route)) continue;
-      const schema = objectSchemaOf(route.inputs, 'path');
-      const validate = schema === undefined ? undefined : (compile({ schema: schema as FastifySchema, httpPart: 'params', method: 'GET', url: route.url }) as unknown as ParamsValidator);
-      const fast = new FastRoute(route, validate, options.metrics?.meter(route.operationId, route.operation.capability));
+      const compile = (schema: ObjectSchema | undefined, httpPart: string): PartValidator | undefined =>
+        schema === undefined ? undefined : (compiler({ schema: schema as FastifySchema, httpPart, method: 'GET', url: route.url }) as unknown as PartValidator);
+      const fast = new FastRoute(route, compile(objectSchemaOf(route.inputs, 'path'), 'params'), options.metrics?.meter(route.operationId, route.operation.capability), compile);
       const key = shapeKey(fast.segments);
       const list = this.byShape.get(key) ?? [];
       list.push(fast);
@@ -159,9 +177,12 @@ export class RestFastPath {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
     const url = req.url ?? '';
-    if (url.length > MAX_URL_CHARS || url.includes('?') || url.includes('%')) return false;
-    if (this.options.cors && req.headers.origin !== undefined) return false;
-    const path = url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url;
+    if (url.length > MAX_URL_CHARS || url.includes('#')) return false;
+    const q = url.indexOf('?');
+    let path = q === -1 ? url : url.slice(0, q);
+    // A percent-encoded path is decoded by the router (with its edge cases): fastify's.
+    if (path.includes('%')) return false;
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const segments = path.split('/');
     const fast = this.find(segments);
     if (fast === undefined) return false;
@@ -179,6 +200,29 @@ export class RestFastPath {
       if (!fast.validate(params)) return false;
       values = params;
     }
+    let query: Record<string, unknown> | undefined;
+    if (fast.validateQuery !== undefined) {
+      // The router's own parser and validator: the same values, coerced alike.
+      query = q === -1 || q === url.length - 1 ? {} : (parseQuery(url.slice(q + 1)) as Record<string, unknown>);
+      if (!fast.validateQuery(query)) return false;
+    }
+    let headers: Record<string, unknown> | undefined;
+    if (fast.validateHeaders !== undefined) {
+      // The declared headers only, copied: coercion must not touch the request fastify may still get.
+      headers = {};
+      for (const name of fast.headerNames) {
+        const value = req.headers[name];
+        if (value !== undefined) headers[name] = value;
+      }
+      if (!fast.validateHeaders(headers)) return false;
+    }
+    let origin: string | undefined;
+    let allowOrigin: string | undefined;
+    const cors = this.options.cors;
+    if (cors !== undefined) {
+      origin = req.headers.origin;
+      if (origin !== undefined) allowOrigin = cors(origin);
+    }
     let caller: Caller | undefined;
     const auth = this.options.auth;
     if (auth.enabled) {
@@ -187,12 +231,12 @@ export class RestFastPath {
       if (auth.authorizeScope(found, fast.scope) !== undefined) return false;
       caller = found;
     }
-    const state = new InFlight(this, fast, req, genRequestId(req), caller, performance.now(), new LightSignal(), release);
+    const state = new InFlight(this, fast, req, genRequestId(req), caller, performance.now(), new LightSignal(), origin, allowOrigin, release);
     (res as TrackedResponse)[kState] = state;
     res.on('close', onResponseClose);
     const metrics = this.options.metrics;
     if (metrics !== undefined) metrics.inFlight++;
-    void this.serve(state, collectValues(fast, values), res);
+    void this.serve(state, collectValues(fast, values, query, headers), res);
     return true;
   }
 
@@ -279,7 +323,7 @@ export class RestFastPath {
    * adds to string payloads) — without Content-Type when the body is re-serialized.
    */
   private headersOf(state: InFlight, notes: readonly string[] | undefined, upstream: IncomingHttpHeaders, textBody: boolean, mapped = false): string[] {
-    const headers: string[] = ['x-request-id', state.reqId, 'x-content-type-options', 'nosniff'];
+    const headers = ownHeaders(state);
     if (notes !== undefined) headers.push('warning', warningHeader(notes));
     for (let i = 0; i < PASSED_HEADERS.length; i++) {
       const name = PASSED_HEADERS[i] as string;
@@ -306,7 +350,7 @@ export class RestFastPath {
     state.code = err.code;
     if (err.status >= 500) this.options.logger.error({ reqId: state.reqId, err: err.cause ?? err, code: err.code }, err.message);
     const body = JSON.stringify(toProblem(err, state.reqId));
-    const headers: string[] = ['x-request-id', state.reqId, 'x-content-type-options', 'nosniff'];
+    const headers = ownHeaders(state);
     if (err.headers !== undefined) for (const [name, value] of Object.entries(err.headers)) headers.push(name, value);
     headers.push('content-type', PROBLEM_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(body)));
     res.writeHead(err.status, headers);
@@ -351,10 +395,20 @@ function shapeKey(segments: readonly (string | undefined)[]): string {
   return second === undefined ? `${segments.length} ${segments[1] ?? ''}` : `${segments.length} ${segments[1] ?? ''} ${second}`;
 }
 
+/** ownHeaders are the headers the gateway adds to every answer: request id, nosniff, and CORS's when it is on and an Origin came. */
+function ownHeaders(state: InFlight): string[] {
+  const headers: string[] = ['x-request-id', state.reqId, 'x-content-type-options', 'nosniff'];
+  if (state.origin === undefined) return headers;
+  // As security/cors.ts answers: Vary always, Allow-Origin and Expose-Headers for an allowed origin.
+  if (state.allowOrigin === undefined) headers.push('vary', 'origin');
+  else headers.push('access-control-allow-origin', state.allowOrigin, 'vary', 'origin', 'access-control-expose-headers', REST_CORS.exposeHeaders);
+  return headers;
+}
+
 const NO_VALUES: InputValues = {};
 
-/** collectValues turns validated path parameters and constants into the operation's inputs (routes.ts collectInputs, for these two kinds). */
-function collectValues(fast: FastRoute, params: Record<string, unknown> | undefined): InputValues {
+/** collectValues turns validated parameters and constants into the operation's inputs (routes.ts collectInputs, for these kinds). */
+function collectValues(fast: FastRoute, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined, headers: Record<string, unknown> | undefined): InputValues {
   const inputs = fast.route.inputs;
   if (inputs.length === 0) return NO_VALUES;
   const values: InputValues = {};
@@ -362,7 +416,23 @@ function collectValues(fast: FastRoute, params: Record<string, unknown> | undefi
     const input = inputs[i];
     if (input === undefined) continue;
     const source = input.source;
-    const value = source.kind === 'path' ? params?.[source.name] : source.kind === 'const' ? source.value : undefined;
+    let value: unknown;
+    switch (source.kind) {
+      case 'path':
+        value = params?.[source.name];
+        break;
+      case 'query':
+        value = query?.[source.name];
+        break;
+      case 'header':
+        value = headers?.[source.name];
+        break;
+      case 'const':
+        value = source.value;
+        break;
+      default:
+        value = undefined;
+    }
     if (value !== undefined) values[input.parameter.name] = value;
   }
   return values;

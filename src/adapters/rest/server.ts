@@ -16,6 +16,7 @@ import { genRequestId } from '../../ops/request-id.js';
 import { accessLogOf, requestLoggerFactory } from '../../ops/logger.js';
 import { GatewayLogController } from '../../ops/request-log.js';
 import { clientErrorHandler } from '../../security/client-error.js';
+import { allowedOriginOf } from '../../security/cors.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
 import { registerSecurityHooks } from './security-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
@@ -170,7 +171,7 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
       invoker: deps.invoker,
       maxResponseBytes: deps.maxResponseBytes,
       auth: options.auth,
-      cors: (options.corsOrigins ?? []).length > 0,
+      cors: (options.corsOrigins ?? []).length > 0 ? allowedOriginOf(options.corsOrigins ?? []) : undefined,
       metrics: options.metrics,
       logger: options.logger,
       access: accessLogOf(options.logger),
