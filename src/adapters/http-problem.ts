@@ -4,6 +4,7 @@
  * RFC 9457 problem+json; fastify's own errors are mapped onto the catalogue.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { frameworkCode, statusCode } from '../core/classify.js';
 import { asGatewayError as internalError, GatewayError, type ErrorCode } from '../core/errors.js';
 import { partsValidationError, validationError, type PartIssues, type ValidationIssue } from '../core/field-errors.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../core/problem.js';
@@ -15,40 +16,16 @@ declare module 'fastify' {
   }
 }
 
-const FASTIFY_CODES: Record<string, ErrorCode> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'NGW_ERR_UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'NGW_ERR_VALIDATION',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'NGW_ERR_BODY_TOO_LARGE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'NGW_ERR_BAD_JSON',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'NGW_ERR_BAD_JSON',
-  FST_ERR_CTP_EMPTY_TYPE: 'NGW_ERR_UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_TYPE: 'NGW_ERR_UNSUPPORTED_MEDIA_TYPE',
-};
-
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'NGW_ERR_VALIDATION',
-  401: 'NGW_ERR_UNAUTHENTICATED',
-  403: 'NGW_ERR_FORBIDDEN',
-  404: 'NGW_ERR_NOT_FOUND',
-  405: 'NGW_ERR_METHOD_NOT_ALLOWED',
-  413: 'NGW_ERR_BODY_TOO_LARGE',
-  414: 'NGW_ERR_URI_TOO_LONG',
-  415: 'NGW_ERR_UNSUPPORTED_MEDIA_TYPE',
-  429: 'NGW_ERR_RATE_LIMITED',
-  431: 'NGW_ERR_HEADERS_TOO_LARGE',
-  503: 'NGW_ERR_UNAVAILABLE',
-};
-
 /** classifyRequestError maps any error thrown in a fastify request onto the catalogue. */
 export function classifyRequestError(err: FastifyError | Error): GatewayError {
   if (err instanceof GatewayError) return err;
   const fe = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(fe.validation)) return validationError(fe.validationContext ?? 'request', fe.validation);
-  const mapped = fe.code === undefined ? undefined : FASTIFY_CODES[fe.code];
+  const mapped = frameworkCode(fe.code);
   if (mapped !== undefined) return withBodyField(mapped, describeFastifyError(fe, mapped));
   // JSON syntax errors and prototype-poisoning refusals come from the body parser with status 400.
   if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code = err instanceof SyntaxError || /JSON|prototype/i.test(err.message) ? 'NGW_ERR_BAD_JSON' : (STATUS_CODES[fe.statusCode] ?? 'NGW_ERR_VALIDATION');
+    const code = err instanceof SyntaxError || /JSON|prototype/i.test(err.message) ? 'NGW_ERR_BAD_JSON' : statusCode(fe.statusCode);
     return withBodyField(code, err.message);
   }
   if (fe.statusCode === 503) return new GatewayError('NGW_ERR_UNAVAILABLE', err.message);

@@ -5,23 +5,14 @@
  */
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { GatewayError, type ErrorCode } from '../core/errors.js';
+import { parserError } from '../core/classify.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../core/problem.js';
-
-function codeFor(err: NodeJS.ErrnoException): ErrorCode {
-  if (err.code === 'HPE_HEADER_OVERFLOW') return 'NGW_ERR_HEADERS_TOO_LARGE';
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT') return 'NGW_ERR_REQUEST_TIMEOUT';
-  if (err.code === 'HPE_URI_TOO_LONG') return 'NGW_ERR_URI_TOO_LONG';
-  return 'NGW_ERR_VALIDATION';
-}
 
 /** clientErrorHandler is fastify's `clientErrorHandler`: answer once, then close the connection. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) {
-    const code = codeFor(err);
-    const detail = code === 'NGW_ERR_VALIDATION' ? 'malformed HTTP request' : code === 'NGW_ERR_HEADERS_TOO_LARGE' ? 'request line and headers exceed the size limit' : 'the request took too long to arrive';
-    const error = new GatewayError(code, detail);
+    const error = parserError(err.code);
     // The request was never parsed, so its x-request-id is unknown: this answer gets its own id, like any other.
     const requestId = randomUUID();
     const body = JSON.stringify(toProblem(error, requestId));

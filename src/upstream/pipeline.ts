@@ -7,6 +7,7 @@
  */
 import type { Dispatcher, Pool } from 'undici';
 import type { CompiledOperation } from '../capability/compiled.js';
+import { transportError, upstreamTimeout } from '../core/classify.js';
 import { GatewayError } from '../core/errors.js';
 import { WAIT, type UpstreamBreaker } from './breakers.js';
 import type { CredentialProvider } from './credentials.js';
@@ -42,29 +43,15 @@ const ACCEPT_BY_FORMAT: Readonly<Record<string, string>> = {
   text: 'text/plain, */*;q=0.5',
 };
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** toGatewayError classifies a transport failure without echoing anything secret. */
+/** toGatewayError classifies a transport failure of `op` (core/classify.ts). */
 export function toGatewayError(err: unknown, op: CompiledOperation, timeoutMs: number): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const code = (err as { code?: unknown }).code;
-  const name = (err as { name?: unknown }).name;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
-    return new GatewayError('NGW_ERR_UPSTREAM_TIMEOUT', `upstream "${op.upstream.namespace}" did not answer ${op.key} within ${timeoutMs} ms`, { cause: err });
-  }
-  if (name === 'AbortError' || code === 'UND_ERR_ABORTED') {
-    return new GatewayError('NGW_ERR_UPSTREAM_UNREACHABLE', `call to ${op.key} was aborted`, { cause: err });
-  }
-  const reason = typeof code === 'string' ? code : 'connection failed';
-  return new GatewayError('NGW_ERR_UPSTREAM_UNREACHABLE', `upstream "${op.upstream.namespace}" is unreachable for ${op.key} (${reason})`, { cause: err });
+  return transportError(err, { namespace: op.upstream.namespace, key: op.key, timeoutMs });
 }
 
 /** classify names why an attempt ended: our deadline, the client leaving, or the transport. */
 function classify(err: unknown, op: CompiledOperation, deadline: CallDeadline): GatewayError {
   if (err instanceof GatewayError) return err;
-  if (deadline.timedOut) {
-    return new GatewayError('NGW_ERR_UPSTREAM_TIMEOUT', `upstream "${op.upstream.namespace}" did not answer ${op.key} within ${deadline.timeoutMs} ms`, { cause: err });
-  }
+  if (deadline.timedOut) return upstreamTimeout({ namespace: op.upstream.namespace, key: op.key, timeoutMs: deadline.timeoutMs }, err);
   if (deadline.clientGone) return new GatewayError('NGW_ERR_CLIENT_CLOSED_REQUEST', `the client went away during ${op.key}`);
   return toGatewayError(err, op, deadline.timeoutMs);
 }

@@ -32,6 +32,7 @@ import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js'
 import { LightSignal } from '../../upstream/deadline.js';
 import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
 import { objectSchemaOf, type ObjectSchema } from '../input-schema.js';
+import { collectInputs } from './inputs.js';
 import { createValidatorCompiler } from '../validation.js';
 import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
 import { MAX_URL_CHARS } from './security-hooks.js';
@@ -186,9 +187,9 @@ export class RestFastPath {
     const segments = path.split('/');
     const fast = this.find(segments);
     if (fast === undefined) return false;
-    let values: InputValues | undefined;
+    let params: Record<string, unknown> | undefined;
     if (fast.validate !== undefined) {
-      const params: Record<string, unknown> = {};
+      params = {};
       let p = 0;
       for (let i = 0; i < fast.segments.length; i++) {
         if (fast.segments[i] !== undefined) continue;
@@ -198,7 +199,6 @@ export class RestFastPath {
       }
       // Coerces in place, as fastify's validation of `params` does.
       if (!fast.validate(params)) return false;
-      values = params;
     }
     let query: Record<string, unknown> | undefined;
     if (fast.validateQuery !== undefined) {
@@ -236,7 +236,7 @@ export class RestFastPath {
     res.on('close', onResponseClose);
     const metrics = this.options.metrics;
     if (metrics !== undefined) metrics.inFlight++;
-    void this.serve(state, collectValues(fast, values, query, headers), res);
+    void this.serve(state, collectInputs(fast.route.inputs, params, query, headers, undefined), res);
     return true;
   }
 
@@ -403,39 +403,6 @@ function ownHeaders(state: InFlight): string[] {
   if (state.allowOrigin === undefined) headers.push('vary', 'origin');
   else headers.push('access-control-allow-origin', state.allowOrigin, 'vary', 'origin', 'access-control-expose-headers', REST_CORS.exposeHeaders);
   return headers;
-}
-
-const NO_VALUES: InputValues = {};
-
-/** collectValues turns validated parameters and constants into the operation's inputs (routes.ts collectInputs, for these kinds). */
-function collectValues(fast: FastRoute, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined, headers: Record<string, unknown> | undefined): InputValues {
-  const inputs = fast.route.inputs;
-  if (inputs.length === 0) return NO_VALUES;
-  const values: InputValues = {};
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i];
-    if (input === undefined) continue;
-    const source = input.source;
-    let value: unknown;
-    switch (source.kind) {
-      case 'path':
-        value = params?.[source.name];
-        break;
-      case 'query':
-        value = query?.[source.name];
-        break;
-      case 'header':
-        value = headers?.[source.name];
-        break;
-      case 'const':
-        value = source.value;
-        break;
-      default:
-        value = undefined;
-    }
-    if (value !== undefined) values[input.parameter.name] = value;
-  }
-  return values;
 }
 
 /** withUtf8Charset adds `; charset=utf-8` to a JSON media type without a charset (fastify does so for string payloads). */

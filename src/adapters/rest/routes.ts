@@ -4,16 +4,15 @@
  * method-index.ts). Handlers are built once per route.
  */
 import { isUtf8 } from 'node:buffer';
-import type { JSONValue } from 'json-p3';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { InputBinding } from '../../capability/compiled.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
-import type { InputValues, InvokeContext } from '../../core/operation.js';
+import type { InvokeContext } from '../../core/operation.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
 import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
 import { clientAbortSignal } from './client-abort.js';
+import { collectInputs } from './inputs.js';
 import type { MethodIndex } from './method-index.js';
 import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
 import type { RestRoute, RestTable } from './route-table.js';
@@ -40,48 +39,6 @@ function copyHeaders(reply: FastifyReply, res: UpstreamResponse): void {
     const value = headers[name];
     if (value !== undefined) reply.header(name, value);
   }
-}
-
-/** collectInputs reads each consumed parameter's value from the request. */
-function collectInputs(inputs: readonly InputBinding[], request: FastifyRequest): InputValues {
-  const values: InputValues = {};
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i] as InputBinding;
-    const source = input.source;
-    let value: unknown;
-    switch (source.kind) {
-      case 'path':
-        value = (request.params as Record<string, unknown>)[source.name];
-        break;
-      case 'query':
-        value = (request.query as Record<string, unknown>)[source.name];
-        break;
-      case 'header':
-        value = request.headers[source.name];
-        break;
-      case 'body':
-        value = request.body;
-        if (value === undefined && input.parameter.required) {
-          throw new GatewayError('NGW_ERR_VALIDATION', 'body is required', { errors: [{ field: 'body', message: 'is required' }] });
-        }
-        break;
-      case 'body-field': {
-        const body = request.body;
-        value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[source.name] : undefined;
-        break;
-      }
-      case 'body-path':
-        value = request.body === undefined ? undefined : source.select(request.body as JSONValue);
-        break;
-      case 'const':
-        value = source.value;
-        break;
-      default:
-        value = undefined;
-    }
-    if (value !== undefined) values[input.parameter.name] = value;
-  }
-  return values;
 }
 
 /**
@@ -120,7 +77,7 @@ async function sendUpstream(route: RestRoute, deps: RestDeps, res: UpstreamRespo
 function routeHandler(route: RestRoute, deps: RestDeps) {
   const inputs = route.inputs;
   return async function handleOperation(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const values = collectInputs(inputs, request);
+    const values = collectInputs(inputs, request.params as Record<string, unknown>, request.query as Record<string, unknown>, request.headers, request.body);
     const ctx: InvokeContext = { requestId: String(request.id), adapter: 'rest', headers: request.headers, signal: clientAbortSignal(reply.raw), caller: request.caller ?? undefined };
     const res = await deps.invoker.invoke(route, values, ctx);
     if (ctx.notes !== undefined) reply.header('warning', warningHeader(ctx.notes));
