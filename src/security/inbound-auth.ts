@@ -9,7 +9,7 @@
  * otherwise pass the Caller as `InvokeContext.caller`. Per the MCP security
  * best practices the gateway key is never passed through to the upstream.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash as digest, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CompiledCall } from '../capability/compiled.js';
 import type { Caller } from '../core/operation.js';
@@ -71,7 +71,8 @@ export class InboundAuth {
     if (!this.enabled) return undefined;
     const key = presentedKey(headers);
     if (key instanceof GatewayError) return key;
-    const hash = key.length > MAX_KEY_CHARS ? ZERO_HASH : createHash('sha256').update(key, 'utf8').digest();
+    // One-shot hashing: no Hash object per request.
+    const hash = key.length > MAX_KEY_CHARS ? ZERO_HASH : digest('sha256', key, 'buffer');
     // Every configured hash is compared, with no early exit, so timing does not reveal which key (or prefix) matched.
     let match = -1;
     for (let i = 0; i < this.keys.length; i++) {
