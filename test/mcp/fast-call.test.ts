@@ -1,6 +1,7 @@
 /**
- * The compiled `tools/call` path (src/adapters/mcp/fast-call.ts) answers exactly as the MCP SDK's
- * transport does. A call whose params carry an (empty) `_meta` is the same call to the SDK, but the
+ * The compiled `tools/call` path (src/adapters/mcp/fast-call.ts, reached through the node:http
+ * front raw-front.ts, or through fastify when a request has an Origin) answers exactly as the
+ * MCP SDK's transport does. A call whose params carry an (empty) `_meta` is the same call to the SDK, but the
  * fast path declines it: so each case is asked both ways on one session and the answers compared —
  * status, headers, the SSE event byte for byte, and the log line. The SDK streams an answer it
  * cannot produce at once (chunked); the fast path writes it whole (Content-Length): that framing
@@ -80,9 +81,9 @@ t.test('the fast path and the SDK answer tools/call alike', async (t) => {
   await initialized.body.dump();
 
   let nextId = 1;
-  async function callTool(tag: string, params: Record<string, unknown>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; id: number }> {
+  async function callTool(tag: string, params: Record<string, unknown>, extra: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; id: number }> {
     const id = nextId++;
-    const res = await request(endpoint, { method: 'POST', headers: { ...headers, 'x-request-id': tag }, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }) });
+    const res = await request(endpoint, { method: 'POST', headers: { ...headers, 'x-request-id': tag, ...extra }, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }) });
     return { status: res.statusCode, headers: res.headers, body: await res.body.text(), id };
   }
 
@@ -139,6 +140,28 @@ t.test('the fast path and the SDK answer tools/call alike', async (t) => {
   const badVersion = await request(endpoint, { method: 'POST', headers: { ...headers, 'mcp-protocol-version': '1999-01-01' }, body: JSON.stringify({ jsonrpc: '2.0', id: 901, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 1 } } }) });
   t.equal(badVersion.statusCode, 400, 'an unsupported protocol version is refused');
   await badVersion.body.dump();
+
+  // Bodies the node:http front reads but does not serve reach fastify as if it had read them.
+  const broken = await request(endpoint, { method: 'POST', headers, body: '{"jsonrpc":"2.0",' });
+  t.equal(broken.statusCode, 400, 'a session POST that is not JSON is a parse error');
+  t.match(await broken.body.json(), { error: { code: -32700 } });
+  const ping = await request(endpoint, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 950, method: 'ping' }) });
+  t.equal(ping.statusCode, 200);
+  t.match(await ping.body.text(), /"result":\{\},"jsonrpc":"2\.0","id":950/, 'a ping on the session is answered by the SDK');
+  const before = seen.length;
+  const poisoned = await request(endpoint, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":951,"method":"tools/call","params":{"name":"get-organization-settings","arguments":{"id":1,"__proto__":{"x":1}}}}' });
+  t.equal(poisoned.statusCode, 400, 'a poisoned body is refused, as fastify refuses it');
+  await poisoned.body.dump();
+  t.equal(seen.length, before, 'and nothing is sent upstream');
+
+  // With an Origin (a browser page) the call takes fastify's routing and CORS, then the same compiled call.
+  const origin = gw.mcpUrl;
+  const viaFastify = await callTool('fast-origin', { name: 'get-organization-settings', arguments: { id: 1 } }, { origin });
+  const viaSdk = await callTool('slow-origin', { name: 'get-organization-settings', arguments: { id: 1 }, _meta: {} }, { origin });
+  t.equal(viaFastify.headers['access-control-allow-origin'], origin, 'CORS headers are set');
+  t.same(stable(viaFastify.headers), stable(viaSdk.headers), 'with an Origin: the same headers');
+  t.ok(viaFastify.headers['content-length'] !== undefined && viaSdk.headers['transfer-encoding'] === 'chunked', 'each path answered');
+  t.equal(viaFastify.body, viaSdk.body.replaceAll('slow-origin', 'fast-origin').replace(`"id":${viaSdk.id}}`, `"id":${viaFastify.id}}`), 'with an Origin: the same event');
 
   t.test('a cancelled fast call stops its upstream request and ends its stream without an answer', async (t) => {
     const pending = request(endpoint, { method: 'POST', headers: { ...headers, 'x-request-id': 'fast-cancelled' }, body: JSON.stringify({ jsonrpc: '2.0', id: 777, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 9 } } }) });

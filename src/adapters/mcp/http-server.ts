@@ -14,10 +14,11 @@ import { registerHealth } from '../../ops/health.js';
 import { requestLoggerFactory } from '../../ops/logger.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { errorHandler, sendProblem } from '../http-problem.js';
-import { callerOfRequest, createMcpAccessHook, type Authenticate } from './access.js';
+import { AccessPolicy, callerOfRequest, createMcpAccessHook, type Authenticate } from './access.js';
 import { cancelledRequestOf, fastCallOf, McpFastCalls, type SessionState } from './fast-call.js';
 import { MCP_METHODS } from './cors.js';
 import { MCP_PATH, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './protected-resource.js';
+import { createFrontedServer, RawFront, registerBodyReplay } from './raw-front.js';
 import type { McpServers } from './server.js';
 import { StatelessCalls } from './stateless-calls.js';
 
@@ -100,6 +101,7 @@ export class McpHttpServer {
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly statelessCalls = new StatelessCalls();
   private readonly fastCalls = new McpFastCalls();
+  private closing = false;
 
   constructor(
     private readonly servers: McpServers,
@@ -117,7 +119,23 @@ export class McpHttpServer {
       return503OnClosing: true,
       onProtoPoisoning: 'error',
       onConstructorPoisoning: 'error',
+      // A session's tools/call is served in front of fastify (raw-front.ts); everything else is fastify's.
+      serverFactory: (handler, serverOptions) => {
+        const front = new RawFront({
+          policy: new AccessPolicy({ allowedOrigins: options.allowedOrigins, allowedHosts: options.allowedHosts, listenHost: options.listenHost }),
+          bodyLimitBytes: options.bodyLimitBytes,
+          servers,
+          sessions: this.sessions,
+          calls: this.fastCalls,
+          authenticated: options.authenticate !== undefined,
+          closing: () => this.closing,
+        });
+        return createFrontedServer(serverOptions, (req, res) => {
+          if (!front.handle(req, res, handler)) handler(req, res);
+        });
+      },
     });
+    registerBodyReplay(this.app);
     this.app.decorateRequest('errorCode', '');
     this.app.removeContentTypeParser('text/plain');
     this.app.setErrorHandler(mcpErrorHandler);
@@ -274,6 +292,7 @@ export class McpHttpServer {
 
   /** close ends every session (and its open streams), then the HTTP server. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
