@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 72_000,
     model: capability.model,
+    mcp: capability.mcp,
     auth: DISABLED_AUTH,
   });
   await app.ready();

@@ -179,6 +179,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       requestTimeoutMs,
       keepAliveTimeoutMs: 72_000,
       model: served.model,
+      mcp: served.mcp,
       metrics,
       readiness: { breakers, cooldownMs: breakerCooldownMs, capability: served.model.info?.label ?? config.capabilityPath, lifecycle, credentials: () => credentialWatch.states() },
       protection: {

@@ -1,7 +1,7 @@
 /** Linking exposures to operations: `call` targets, `with` bindings and input sources, duplicate routes and tools. */
 import { compileSelect } from '../mapping/jsonpath.js';
 import { compileOutput } from '../mapping/output.js';
-import type { BindingModel, CapabilityModel, ExposedCallModel, ExposedInputModel, InputParameterModel, McpExposeModel, RestExposeModel } from './model.js';
+import type { BindingModel, ExposedCallModel, ExposedInputModel, InputParameterModel, McpExposeModel, RestExposeModel } from './model.js';
 import type { CompiledCall, CompiledMcpAdapter, CompiledMcpTool, CompiledOperation, CompiledRestAdapter, CompiledRestRoute, InputBinding, InputSource } from './compiled.js';
 import type { ProblemList } from './problems.js';
 import { parsePathTemplate, type PathSegment } from './templates.js';
@@ -115,13 +115,11 @@ function routeKey(method: string, segments: readonly PathSegment[]): string {
 
 export function compileRest(
   expose: RestExposeModel,
-  model: CapabilityModel,
   operations: ReadonlyMap<string, CompiledOperation>,
   problems: ProblemList,
 ): CompiledRestAdapter {
   const routes: CompiledRestRoute[] = [];
   const seen = new Map<string, string>();
-  const operationIds = new Set<string>();
   for (const call of expose.operations) {
     const resourcePath = call.yamlPath.replace(/\.operations\[\d+\]$/, '.path');
     const parsed = parsePathTemplate(call.path);
@@ -181,7 +179,6 @@ export function compileRest(
       method: call.method,
       path: call.path,
       pathSegments: parsed.segments,
-      operationId: operationIdFor(model, op, call.method, call.name || call.resourceName, operationIds),
       resourceName: call.resourceName,
       resourceDescription: call.resourceDescription,
     });
@@ -214,27 +211,4 @@ export function compileMcp(expose: McpExposeModel, operations: ReadonlyMap<strin
     description: expose.description,
     tools,
   };
-}
-
-/** camelCase turns `get-organization-settings` into `getOrganizationSettings`. */
-export function camelCase(text: string): string {
-  const words = text.split(/[^A-Za-z0-9]+/).filter((w) => w !== '');
-  return words
-    .map((w, i) => (i === 0 ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1)))
-    .join('');
-}
-
-/** operationIdFor names a route after the MCP tool calling the same operation (clients see one vocabulary), else method + name. */
-function operationIdFor(model: CapabilityModel, op: CompiledOperation, method: string, name: string, taken: Set<string>): string {
-  let base: string | undefined;
-  for (const expose of model.exposes) {
-    if (expose.type !== 'mcp') continue;
-    const tool = expose.tools.find((t) => t.call === op.key);
-    if (tool !== undefined) base = camelCase(tool.name);
-  }
-  base ??= camelCase(`${method.toLowerCase()}-${name}`);
-  let id = base;
-  for (let n = 2; taken.has(id); n++) id = `${base}${n}`;
-  taken.add(id);
-  return id;
 }

@@ -28,7 +28,7 @@ export function compileCapability(model: CapabilityModel, options: CompileOption
   const rest: CompiledRestAdapter[] = [];
   const mcp: CompiledMcpAdapter[] = [];
   for (const expose of model.exposes) {
-    if (expose.type === 'rest') rest.push(compileRest(expose, model, operations, problems));
+    if (expose.type === 'rest') rest.push(compileRest(expose, operations, problems));
     else mcp.push(compileMcp(expose, operations, problems));
   }
   if (model.exposes.length === 0) problems.error('capability.exposes', 'at least one rest or mcp adapter is required');

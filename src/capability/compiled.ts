@@ -126,8 +126,6 @@ export interface CompiledRestRoute extends CompiledCall {
   readonly path: string;
   /** The path split into literals and `{param}`s; `path` inputs name these params. */
   readonly pathSegments: readonly PathSegment[];
-  /** The route's stable id (after the MCP tool calling the same operation, else method + name); capability sets prefix clashing ones. */
-  readonly operationId: string;
   readonly resourceName: string;
   readonly resourceDescription: string | undefined;
 }
@@ -135,6 +133,8 @@ export interface CompiledRestRoute extends CompiledCall {
 /** CompiledMcpTool is one MCP tool. */
 export interface CompiledMcpTool extends CompiledCall {
   readonly title: string | undefined;
+  /** The name the capability declares, when the tool is served under another (a capability set prefixes it on a shared endpoint). */
+  readonly declaredName?: string | undefined;
 }
 
 /** CompiledRestAdapter is a REST `exposes` entry. */

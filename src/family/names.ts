@@ -9,7 +9,8 @@
  *   meaning), and `/mcp/<capability>` serves the original names.
  * - An operationId used by more than one capability becomes
  *   `<capability>_<operationId>` in every one of them; unique ones are kept,
- *   so the REST document of a set reads like its capabilities' own documents.
+ *   so the REST document of a set reads like its capabilities' own documents
+ *   (the REST adapter names routes: src/adapters/rest/operation-ids.ts).
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
@@ -42,9 +43,4 @@ export function fitToolName(name: string): string {
 /** sharedToolName is a tool's name on an endpoint shared by several capabilities. */
 export function sharedToolName(capability: string, tool: string): string {
   return fitToolName(`${capability}.${tool}`);
-}
-
-/** prefixedOperationId is an operationId that another capability of the set also uses. */
-export function prefixedOperationId(capability: string, operationId: string): string {
-  return `${capability.replace(/[^A-Za-z0-9_]/g, '_')}_${operationId}`;
 }

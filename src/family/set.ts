@@ -8,7 +8,7 @@
 import type { CompiledCapability, CompiledMcpAdapter, CompiledMcpTool, CompiledRestAdapter, CompiledRestRoute } from '../capability/compiled.js';
 import type { InfoModel } from '../capability/model.js';
 import { findRouteConflicts, type RouteOwner, type SetProblem } from './conflicts.js';
-import { capabilityNameOf, prefixedOperationId, sharedToolName } from './names.js';
+import { capabilityNameOf, sharedToolName } from './names.js';
 import { relinkCapability, SharedUpstreams } from './shared-upstreams.js';
 
 /** SetMember is one capability of the set. */
@@ -64,20 +64,10 @@ function tagDescription(info: InfoModel): string {
 function mergeRest(group: readonly { member: SetMember; adapter: CompiledRestAdapter }[], tagByCapability: boolean, setName: string): CompiledRestAdapter {
   const first = group[0] as { member: SetMember; adapter: CompiledRestAdapter };
   if (group.length === 1 && !tagByCapability) return first.adapter;
-  const owners = new Map<string, Set<string>>();
-  for (const { member, adapter } of group) {
-    for (const r of adapter.routes) owners.set(r.operationId, (owners.get(r.operationId) ?? new Set()).add(member.name));
-  }
+  // operationIds are the REST adapter's (adapters/rest/operation-ids.ts), which prefixes those two capabilities share.
   const routes: CompiledRestRoute[] = [];
   for (const { member, adapter } of group) {
-    for (const r of adapter.routes) {
-      const shared = (owners.get(r.operationId)?.size ?? 0) > 1;
-      routes.push({
-        ...r,
-        operationId: shared ? prefixedOperationId(member.name, r.operationId) : r.operationId,
-        ...(tagByCapability ? { resourceName: member.name, resourceDescription: tagDescription(member.capability.model.info) } : {}),
-      });
-    }
+    for (const r of adapter.routes) routes.push(tagByCapability ? { ...r, resourceName: member.name, resourceDescription: tagDescription(member.capability.model.info) } : r);
   }
   const several = distinctMembers(group) > 1;
   return {
@@ -112,7 +102,7 @@ function mergeMcp(
         continue;
       }
       taken.set(name, `${member.file} (${tool.yamlPath})`);
-      tools.push(name === tool.name ? tool : { ...tool, name });
+      tools.push(name === tool.name ? tool : { ...tool, name, declaredName: tool.declaredName ?? tool.name });
     }
   }
   const description = several

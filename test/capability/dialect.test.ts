@@ -65,7 +65,7 @@ t.test('generator quirks: kebab-case path parameters referenced with underscores
   if (compiled === undefined) throw new Error('not compiled');
   // The capability keeps the template's name; the REST adapter makes it router-safe.
   t.match(compiled.rest[0]?.routes[0]?.inputs.find((i) => i.source.kind === 'path' && i.source.name !== 'owner')?.source, { kind: 'path', name: 'repo-name' });
-  const route = compileRestTable(compiled.rest[0]!).routes[0];
+  const route = compileRestTable(compiled.rest[0]!, compiled.mcp).routes[0];
   t.equal(route?.url, '/v1/repos/:owner/:repo_name', 'router-safe parameter name');
   t.match(route?.inputs.find((i) => i.source.kind === 'path' && i.source.name !== 'owner')?.source, { kind: 'path', name: 'repo_name' });
 });

@@ -30,6 +30,7 @@ t.test('Swagger UI and YAML load on first use', async (t) => {
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 5_000,
     model: capability.model,
+    mcp: capability.mcp,
     auth: DISABLED_AUTH,
   });
   t.teardown(() => app.close());

@@ -27,6 +27,7 @@ t.test('headers trickling in past headersTimeout get 408 and the connection clos
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     auth: DISABLED_AUTH,
     model: capability.model,
+    mcp: capability.mcp,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(async () => {

@@ -32,7 +32,7 @@ export function renderCapabilityOpenApi(capability: CompiledCapability, format: 
   if (adapter === undefined) return undefined;
   const serverUrl = `http://${hostForUrl(settings.host)}:${settings.port ?? adapter.port}`;
   const doc = buildOpenApiDocument(
-    compileRestTable(adapter).routes,
+    compileRestTable(adapter, capability.mcp).routes,
     capability.model.info,
     { authenticated: settings.authenticated, ledger: settings.ledger, rateLimited: settings.rateLimited, serverUrl },
     settings.ledger ? LEDGER_DOCUMENTATION : undefined,

@@ -1,15 +1,18 @@
 /**
- * The REST adapter's router naming, derived once per app from the compiled
- * routes: router paths with router-safe parameter names (find-my-way ends a
- * parameter at `-` or `.`). The capability keeps the template's names.
+ * The REST adapter's naming, derived once per app from the compiled routes:
+ * router paths with router-safe parameter names (find-my-way ends a parameter
+ * at `-` or `.`; the capability keeps the template's names) and operationIds.
  */
-import type { CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
+import type { CompiledMcpAdapter, CompiledRestAdapter, CompiledRestRoute, InputBinding } from '../../capability/compiled.js';
 import type { PathSegment } from '../../capability/templates.js';
+import { restOperationIds } from './operation-ids.js';
 
-/** RestRoute is a compiled route with its router path; `path` inputs use router parameter names. */
+/** RestRoute is a compiled route with its router path and operationId; `path` inputs use router parameter names. */
 export interface RestRoute extends CompiledRestRoute {
   /** The router's path (`/v1/api/organizations/:id`); parameter names are made router-safe (`{project-pk}` → `:project_pk`). */
   readonly url: string;
+  /** The route's OpenAPI operationId, which also names it in logs and metrics (operation-ids.ts). */
+  readonly operationId: string;
 }
 
 /** RestTable is a REST adapter ready to register. */
@@ -46,11 +49,12 @@ function withRouterNames(inputs: readonly InputBinding[], names: ReadonlyMap<str
   return inputs.map((b) => (b.source.kind === 'path' ? { ...b, source: { kind: 'path', name: names.get(b.source.name) ?? b.source.name } } : b));
 }
 
-/** compileRestTable derives every route's router path (once per app). */
-export function compileRestTable(adapter: CompiledRestAdapter): RestTable {
+/** compileRestTable derives every route's router path and operationId (once per app); `mcp` are the capability's MCP adapters, whose tools name routes. */
+export function compileRestTable(adapter: CompiledRestAdapter, mcp: readonly Pick<CompiledMcpAdapter, 'tools'>[]): RestTable {
+  const ids = restOperationIds(adapter.routes, mcp);
   const routes = adapter.routes.map((route): RestRoute => {
     const names = routerSafeNames(route.pathSegments);
-    return { ...route, inputs: withRouterNames(route.inputs, names), url: toRouterPath(route.pathSegments, names) };
+    return { ...route, inputs: withRouterNames(route.inputs, names), url: toRouterPath(route.pathSegments, names), operationId: ids.get(route) as string };
   });
   return { ...adapter, routes };
 }

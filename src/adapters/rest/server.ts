@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { CompiledRestAdapter } from '../../capability/compiled.js';
+import type { CompiledMcpAdapter, CompiledRestAdapter } from '../../capability/compiled.js';
 import type { CapabilityModel } from '../../capability/model.js';
 import { GatewayError } from '../../core/errors.js';
 import type { SqlRunner } from '../../ledger/database.js';
@@ -43,8 +43,10 @@ export interface RestServerOptions {
   /** Bounds the whole request (slow-loris protection); longer than any upstream timeout. */
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
-  /** The capability's model: `info` for the OpenAPI document, MCP tool names for operation ids. */
+  /** The capability's model: `info` for the OpenAPI document. */
   readonly model: CapabilityModel;
+  /** The capability's MCP adapters: a route is named (operationId) after the tool calling its operation. */
+  readonly mcp: readonly Pick<CompiledMcpAdapter, 'tools'>[];
   /** Request metrics and `/metrics`, when given. */
   readonly metrics?: GatewayMetrics | undefined;
   /** `/readyz`, when given. */
@@ -150,7 +152,7 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   registerSecurityHooks(app, { auth: options.auth, corsOrigins: options.corsOrigins ?? [] });
   if (options.protection !== undefined) registerProtection(app, options.protection);
   if (options.metrics !== undefined) registerMetrics(app, options.metrics);
-  const table = compileRestTable(adapter);
+  const table = compileRestTable(adapter, options.mcp);
   const ledgerOn = options.ledger !== undefined;
   registerOpenApi(
     app,
