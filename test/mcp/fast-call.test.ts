@@ -195,4 +195,36 @@ t.test('the fast path and the SDK answer tools/call alike', async (t) => {
     t.equal(after.statusCode, 404, 'the closed session is gone');
     await after.body.dump();
   });
+
+  t.test('stateless: the same answers without a session, and cancellation reaches a fast call', async (t) => {
+    const sgw = await startGatewayProcess({ capability: 'capability.yaml', env: { LABEL_STUDIO_API_KEY: 'k', GATEWAY_LEDGER: 'off', GATEWAY_MCP_STATELESS: '1' }, args: ['--base-uri', url, '--upstream-retries', '0'] });
+    t.teardown(() => sgw.stop());
+    const at = `${sgw.mcpUrl}/mcp`;
+    const plain = { ...base, 'mcp-protocol-version': PROTOCOL };
+    const ask = async (id: number, params: Record<string, unknown>, tag: string) => {
+      const res = await request(at, { method: 'POST', headers: { ...plain, 'x-request-id': tag }, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }) });
+      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+    };
+    for (const [label, args] of [['organization', { id: 1 }], ['upstream 404', { id: 2 }], ['invalid argument', { id: 'abc' }]] as const) {
+      const fast = await ask(1, { name: 'get-organization-settings', arguments: args }, 'fast-stateless');
+      const slow = await ask(1, { name: 'get-organization-settings', arguments: args, _meta: {} }, 'slow-stateless');
+      t.equal(fast.status, slow.status, `${label}: status`);
+      t.same(stable(fast.headers), stable(slow.headers), `${label}: headers`);
+      t.equal(fast.headers['mcp-session-id'], undefined, `${label}: no session id`);
+      t.equal(fast.body, slow.body.replaceAll('slow-stateless', 'fast-stateless'), `${label}: the same event`);
+      if (label !== 'invalid argument') t.equal(slow.headers['transfer-encoding'], 'chunked', `${label}: the SDK streamed it (so each path answered)`);
+    }
+    const before = held.length;
+    const closedBefore = heldClosed;
+    const pending = request(at, { method: 'POST', headers: { ...plain, 'x-request-id': 'fast-stateless-cancelled' }, body: JSON.stringify({ jsonrpc: '2.0', id: 'call-9', method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 9 } } }) });
+    const deadline = Date.now() + 30_000;
+    while (held.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const cancel = await request(at, { method: 'POST', headers: plain, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'call-9' } }) });
+    t.equal(cancel.statusCode, 202);
+    await cancel.body.dump();
+    const res = await pending;
+    t.equal(await res.body.text(), '', 'no answer to the cancelled call');
+    while (heldClosed === closedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.equal(heldClosed, closedBefore + 1, 'its upstream request was aborted');
+  });
 });

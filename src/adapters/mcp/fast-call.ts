@@ -1,10 +1,10 @@
 /**
- * The compiled `tools/call` path of an open session. The SDK's Streamable HTTP
+ * The compiled `tools/call` path of an open session (or a stateless server). The SDK's Streamable HTTP
  * transport turns each POST into web-standard Request/Response objects, parses
  * the message with zod three times, runs it through its protocol layer and
  * writes headers, event and end in three socket writes: ~1 ms of CPU for a call
  * REST forwards in ~70 µs. A POST that is exactly one well-formed `tools/call`
- * of a capability tool, on an initialized session, with the headers the SDK
+ * of a capability tool, on an initialized session or a stateless server, with the headers the SDK
  * accepts, is answered here instead: the same tool run (call-tool.ts), and the
  * same bytes the SDK would write (status, headers, one SSE `message` event with
  * `{result, jsonrpc, id}`). Anything else — initialize, notifications, batches,
@@ -12,7 +12,7 @@
  * headers — takes the SDK path, which answers every protocol error.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from '../../core/operation.js';
 import { LightSignal } from '../../upstream/deadline.js';
 import { callTool, resultJson, type McpCallDeps } from './call-tool.js';
@@ -93,7 +93,7 @@ export function cancelledRequestOf(body: unknown): RequestId | undefined {
 }
 
 /** FastCall is one call in flight on a session: its response, its cancellation, its keep-alive state. */
-class FastCall {
+export class FastCall {
   readonly signal = new LightSignal();
   /** Keep-alive ticks seen while running: the first tick only marks it, so a comment comes after 15–30 s. */
   ticks = 0;
@@ -105,6 +105,12 @@ class FastCall {
     readonly id: RequestId,
     readonly session: SessionState | undefined,
   ) {}
+
+  /** cancel implements stateless-calls.ts CancelTarget: the call is aborted and its stream ends without an answer. */
+  cancel(message: JSONRPCMessage): void {
+    const params = 'params' in message ? message.params : undefined;
+    this.signal.fire(params?.['reason'] ?? new Error('the client cancelled the call'));
+  }
 }
 
 /** The calls in flight on one session, by JSON-RPC id (ids are unique per session while in flight). */
@@ -147,15 +153,16 @@ export class McpFastCalls {
   private readonly running = new Set<FastCall>();
   private keepAlive: NodeJS.Timeout | undefined = undefined;
 
-  /**
-   * serve answers `call` on `res` as the SDK's transport does: status 200, its SSE headers (the names
-   * the SDK's Headers object yields, in its sorted order), one `message` event, the end of the stream.
-   */
-  async serve(tools: ToolLookup, call: FastCallRequest, sessionId: string | undefined, session: SessionState | undefined, ctx: FastCallContext, res: ServerResponse): Promise<void> {
-    let calls: SessionCalls | undefined;
+  /** serve runs `call` and answers it on `res` (open, then run). */
+  serve(tools: ToolLookup, call: FastCallRequest, sessionId: string | undefined, session: SessionState | undefined, ctx: FastCallContext, res: ServerResponse): Promise<void> {
+    return this.run(tools, call, this.open(call, sessionId, session, res), ctx);
+  }
+
+  /** open registers a call about to run on `res` (its session, its cancellation, keep-alive). */
+  open(call: FastCallRequest, sessionId: string | undefined, session: SessionState | undefined, res: ServerResponse): FastCall {
     if (session !== undefined) {
       session.open++;
-      calls = session.calls ??= new Map();
+      session.calls ??= new Map();
     }
     const head: Record<string, string> = { 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'content-type': 'text/event-stream' };
     if (sessionId !== undefined) head['mcp-session-id'] = sessionId;
@@ -163,8 +170,18 @@ export class McpFastCalls {
     const running = new FastCall(res, head, call.id, session);
     (res as ServerResponse & { [kCall]?: FastCall })[kCall] = running;
     res.on('close', onResponseClose);
-    calls?.set(call.id, running);
+    session?.calls?.set(call.id, running);
     this.track(running);
+    return running;
+  }
+
+  /**
+   * run answers an opened call as the SDK's transport does: status 200, its SSE headers (the names
+   * the SDK's Headers object yields, in its sorted order), one `message` event, the end of the stream.
+   */
+  async run(tools: ToolLookup, call: FastCallRequest, running: FastCall, ctx: FastCallContext): Promise<void> {
+    const res = running.res;
+    const calls = running.session?.calls;
     try {
       const result = await callTool(call.entry, call.args, { requestId: ctx.requestId, signal: running.signal, headers: ctx.headers, caller: ctx.caller }, tools.deps);
       // A cancelled request gets no response (MCP cancellation); its stream just ends.

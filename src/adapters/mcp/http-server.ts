@@ -20,7 +20,7 @@ import { MCP_METHODS } from './cors.js';
 import { MCP_PATH, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './protected-resource.js';
 import { createFrontedServer, RawFront, registerBodyReplay } from './raw-front.js';
 import type { McpServers } from './server.js';
-import { StatelessCalls } from './stateless-calls.js';
+import { StatelessCalls, TransportTarget } from './stateless-calls.js';
 
 /** Sessions idle longer than this are closed (clients that never send DELETE). */
 export const SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
@@ -241,9 +241,22 @@ export class McpHttpServer {
   private async handleStateless(servers: McpServers, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     // Without sessions a cancellation arrives in its own POST: it is delivered to the server running the call.
     if (this.statelessCalls.deliverCancellation(request.body, request.raw)) return reply.code(202).send();
+    // A plain tools/call needs no protocol server of its own (fast-call.ts); its cancellation finds it the same way.
+    const call = fastCallOf(request.body, request.headers, servers);
+    if (call !== undefined) {
+      reply.hijack();
+      const running = this.fastCalls.open(call, undefined, undefined, reply.raw);
+      const untrack = this.statelessCalls.track(request.body, request.raw, running);
+      try {
+        await this.fastCalls.run(servers, call, running, { requestId: request.id, headers: request.headers, caller: callerOfRequest(request.raw) });
+      } finally {
+        untrack();
+      }
+      return undefined;
+    }
     const mcp = servers.create({ stateless: true });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    const untrack = this.statelessCalls.track(request.body, request.raw, transport);
+    const untrack = this.statelessCalls.track(request.body, request.raw, new TransportTarget(transport));
     reply.raw.on('close', () => {
       untrack();
       void mcp.close();

@@ -26,12 +26,29 @@ function keyOf(raw: IncomingMessage, id: unknown): string {
   return `${(raw as IncomingMessage & { auth?: AuthInfo }).auth?.clientId ?? ''}\u0000${typeof id === 'string' || typeof id === 'number' ? String(id) : ''}`;
 }
 
+/** CancelTarget is what runs a stateless call: the SDK's transport, or a fast-path call (fast-call.ts). */
+export interface CancelTarget {
+  /** cancel hands the call its `notifications/cancelled` and ends its stream without an answer. */
+  cancel(message: JSONRPCMessage): void;
+}
+
+/** TransportTarget runs the notification through the SDK server behind `transport`, which aborts the call. */
+export class TransportTarget implements CancelTarget {
+  constructor(private readonly transport: StreamableHTTPServerTransport) {}
+
+  cancel(message: JSONRPCMessage): void {
+    this.transport.onmessage?.(message);
+    // A cancelled request gets no response (MCP cancellation), so its stream would stay open: end it.
+    void this.transport.close();
+  }
+}
+
 /** StatelessCalls tracks in-flight stateless requests. */
 export class StatelessCalls {
-  private readonly inFlight = new Map<string, Set<StreamableHTTPServerTransport>>();
+  private readonly inFlight = new Map<string, Set<CancelTarget>>();
 
   /** track records a request body's call; the returned function forgets it (on response close). */
-  track(body: unknown, raw: IncomingMessage, transport: StreamableHTTPServerTransport): () => void {
+  track(body: unknown, raw: IncomingMessage, transport: CancelTarget): () => void {
     const message = body as Message | undefined;
     if (typeof message !== 'object' || message === null || Array.isArray(message) || typeof message.method !== 'string' || message.id === undefined) return noop;
     const key = keyOf(raw, message.id);
@@ -53,11 +70,7 @@ export class StatelessCalls {
     if (typeof message !== 'object' || message === null || Array.isArray(message) || message.method !== 'notifications/cancelled' || message.id !== undefined) return false;
     const running = this.inFlight.get(keyOf(raw, message.params?.requestId));
     if (running?.size !== 1) return true;
-    for (const transport of running) {
-      transport.onmessage?.(message as JSONRPCMessage);
-      // A cancelled request gets no response (MCP cancellation), so its stream would stay open: end it.
-      void transport.close();
-    }
+    for (const target of running) target.cancel(message as JSONRPCMessage);
     return true;
   }
 }
