@@ -2,6 +2,7 @@
  * Wiring: load the capability, build the upstream client and one server per
  * adapter, listen, reload on request, and close everything in order.
  */
+import type { CompiledCall } from './capability/compiled.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { destination, type DestinationStream, type Logger } from 'pino';
@@ -31,7 +32,8 @@ import { OutboundThrottle } from './upstream/throttle.js';
 import type { BuiltinTool } from './core/tool.js';
 import { ledgerWanted } from './ledger/config.js';
 import { LedgerGate } from './ledger/gate.js';
-import { ledgerTool, openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
+import { ledgerTools, openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
+import { findCall, ScheduleRunner } from './ledger/schedule-runner.js';
 import { UpstreamClient } from './upstream/client.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
 import { loadApiKeys } from './security/api-keys.js';
@@ -145,7 +147,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   // The ledger opens when the capability asks for it (auto) or always (on); a reload that adds x-ledger opens it then.
   let ledger: Ledger | undefined;
+  let scheduleRunner: ScheduleRunner | undefined;
   const ledgerGate = new LedgerGate();
+  // The ledger goes first: its seat guard may refuse a call, which the audit line then records.
+  const invoker = new Invoker(upstream, [ledgerGate, createAuditInterceptor(logger)]);
+  // The capability served now (a reload replaces it): scheduled changes run the call it declares at their due time.
+  let current = capability;
+  const servedCalls = function* (): Generator<CompiledCall> {
+    for (const adapter of current.rest) yield* adapter.routes;
+    for (const adapter of current.mcp) yield* adapter.tools;
+  };
   // Read by the MCP adapter on every tools/list, so a ledger opened by a reload shows up there too.
   const builtinTools: BuiltinTool[] = [];
   const openLedgerFor = async (served: CompiledCapability): Promise<void> => {
@@ -162,13 +173,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     if (opened === undefined) return;
     ledger = opened;
     ledgerGate.open(opened.interceptor);
-    builtinTools.push(ledgerTool(opened));
+    builtinTools.push(...ledgerTools(opened));
+    const runner = new ScheduleRunner(opened.store, invoker, (row) => findCall(servedCalls(), row), logger, opened.clock);
+    opened.interceptor.onScheduled = () => runner.kick();
+    scheduleRunner = runner;
+    // A schedule already due (the gateway was down at its time) runs now.
+    runner.start();
   };
   await openLedgerFor(capability);
   if (config.ledger === undefined || config.ledger.mode === 'off') warnUnguarded(capability, logger);
   else if (!ledgerWanted(config.ledger, capability)) logger.info({ ledger: 'auto' }, 'ledger not opened: no operation declares x-ledger or x-seat-guard');
-  // The ledger goes first: its seat guard may refuse a call, which the audit line then records.
-  const invoker = new Invoker(upstream, [ledgerGate, createAuditInterceptor(logger)]);
 
   const requestTimeoutMs = config.upstreamTimeoutMs + 30_000;
   // Built again for every reload: fastify cannot remove routes, so a new capability gets a new app.
@@ -191,6 +205,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       auth,
       corsOrigins: config.corsOrigins,
       ledger: ledger?.db,
+      schedules: ledger?.schedules,
     });
 
   // Every rest adapter gets its own listener and port. A --rest-port override moves the first
@@ -262,6 +277,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await Promise.all(opened.map((l) => l.close()));
     await Promise.all(mcpAdapters.map((m) => m.close()));
     await Promise.all(mcpScopes.map((s) => s.closeAll()));
+    await scheduleRunner?.stop();
     await pools.close();
     await ledger?.close();
     throw err;
@@ -270,7 +286,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   for (const u of capability.upstreams) logger.info({ upstream: u.namespace, origin: u.origin + u.basePath, auth: u.auth.type }, 'upstream configured');
 
   const mcp = mcpAdapters[0];
-  let current = capability;
   const reloading = startReloading(
     {
       file: config.capabilityPath,
@@ -330,7 +345,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       closed = true;
       lifecycle.phase = 'stopping';
       // Everything stops at once (listeners first stop accepting), so shutdown is bounded by the slowest part, not their sum.
-      await Promise.all([...restServers.map((r) => r.listener.close()), ...mcpAdapters.map((m) => m.close()), ...mcpScopes.map((s) => s.closeAll()), reloading.close()]);
+      // The schedule runner finishes the run in progress (the pools are still open) and releases a claim it did not start.
+      await Promise.all([...restServers.map((r) => r.listener.close()), ...mcpAdapters.map((m) => m.close()), ...mcpScopes.map((s) => s.closeAll()), reloading.close(), scheduleRunner?.stop()]);
       await pools.close();
       await ledger?.close();
     },

@@ -3,6 +3,7 @@
  * adapter's HTTP transport (both fastify): every gateway-made error becomes
  * RFC 9457 problem+json; fastify's own errors are mapped onto the catalogue.
  */
+import { AcceptedAnswer } from '../core/accepted.js';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { frameworkCode, statusCode } from '../core/classify.js';
 import { asGatewayError as internalError, GatewayError, type ErrorCode } from '../core/errors.js';
@@ -96,6 +97,8 @@ function requestValidationError(request: FastifyRequest, fallback: GatewayError)
 
 /** errorHandler is the fastify error handler of the REST adapter and the MCP HTTP transport. */
 export function errorHandler(this: unknown, err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // An interceptor accepted the call for later (a scheduled change): 202, not a problem.
+  if (err instanceof AcceptedAnswer) return reply.code(202).headers(err.headers()).type('application/json; charset=utf-8').send(JSON.stringify(err.body()));
   let gatewayError = classifyRequestError(err);
   if (Array.isArray((err as { validation?: unknown }).validation)) gatewayError = requestValidationError(request, gatewayError);
   // 4xx are reported by the request's completion line (with `code`); 5xx deserve their own line with the cause.

@@ -42,6 +42,10 @@ export interface InvokeContext {
   readonly caller?: Caller | undefined;
   /** Inbound request headers (REST, or the MCP HTTP request), for interceptors that read e.g. override headers. */
   readonly headers?: IncomingHttpHeaders | undefined;
+  /** The client asked to schedule the change if a guard refuses it now (MCP's `_schedule` argument; REST sends `Prefer`). */
+  readonly scheduleIfRefused?: boolean | undefined;
+  /** Set when the call is the run of a scheduled change: the schedule and this runner's claim on it. */
+  readonly scheduleRun?: { readonly id: string; readonly token: string } | undefined;
   /** Notes interceptors leave for the client (REST: `Warning` header; MCP: a note in the result), e.g. a seat-guard warning. */
   notes?: string[] | undefined;
 }

@@ -36,6 +36,8 @@ export interface ToolCallContext {
 /** BuiltinTool is a tool the gateway itself serves; a capability tool of the same name wins. */
 export interface BuiltinTool {
   readonly definition: ToolDefinition;
+  /** The inbound key scope the tool needs once authentication is on (default `read`). */
+  readonly scope?: 'read' | 'write';
   call(args: Record<string, unknown> | undefined, ctx: ToolCallContext): Promise<ToolResult>;
 }
 

@@ -32,12 +32,16 @@ export interface LedgerEntry {
   readonly overrideReason: string | null;
   /** When the outcome was recorded (ISO 8601), null while pending or unknown. */
   readonly completedAt: string | null;
+  /** The capability that declares the operation, when the gateway serves a set of several. */
+  readonly capability: string | null;
+  /** The scheduled change this entry created (a refused attempt) or ran. */
+  readonly scheduleId: string | null;
 }
 
 /** ENTRY_FIELDS is the column order of CSV exports. */
 export const ENTRY_FIELDS: readonly (keyof LedgerEntry)[] = [
   'id', 'time', 'operation', 'exposedAs', 'adapter', 'organizationId', 'userId', 'oldRole', 'newRole', 'callerId',
-  'requestId', 'status', 'upstreamStatus', 'errorCode', 'guard', 'guardDetail', 'overrideReason', 'completedAt',
+  'requestId', 'status', 'upstreamStatus', 'errorCode', 'guard', 'guardDetail', 'overrideReason', 'completedAt', 'capability', 'scheduleId',
 ];
 
 /** BOOT_LOCK_NAMESPACE is the advisory-lock namespace each gateway process holds while it lives. */
@@ -63,6 +67,8 @@ export interface EntryRow {
   guard_detail: string | null;
   override_reason: string | null;
   completed_ms: number | null;
+  capability: string | null;
+  schedule_id: string | null;
 }
 
 /** toEntry maps a row to the client shape. */
@@ -86,5 +92,7 @@ export function toEntry(r: EntryRow): LedgerEntry {
     guardDetail: r.guard_detail,
     overrideReason: r.override_reason,
     completedAt: r.completed_ms === null ? null : new Date(Math.round(Number(r.completed_ms))).toISOString(),
+    capability: r.capability,
+    scheduleId: r.schedule_id,
   };
 }

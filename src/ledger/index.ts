@@ -13,6 +13,8 @@ import { BOOT_LOCK_NAMESPACE } from './entry.js';
 import { LedgerInterceptor } from './interceptor.js';
 import { callListRoleChanges, LIST_ROLE_CHANGES_TOOL } from './mcp-tool.js';
 import { migrate } from './migrations.js';
+import { ScheduleService } from './schedule.js';
+import { scheduleTools } from './schedule-tools.js';
 import { describeUrl } from './url.js';
 import { LedgerStore, type Clock } from './store.js';
 
@@ -22,6 +24,8 @@ export interface Ledger {
   readonly store: LedgerStore;
   readonly interceptor: LedgerInterceptor;
   readonly clock: Clock;
+  /** Scheduled changes: list, read, cancel (REST routes and MCP tools). */
+  readonly schedules: ScheduleService;
   close(): Promise<void>;
 }
 
@@ -81,6 +85,7 @@ export async function openLedger(config: LedgerConfig, logger: Logger, options: 
       store,
       interceptor: new LedgerInterceptor(store, logger, options.upstreamTimeoutMs),
       clock: effectiveClock,
+      schedules: new ScheduleService(db, effectiveClock),
       close: () => db.close(),
     };
   } catch (err) {
@@ -96,10 +101,13 @@ export function warnUnguarded(capability: CompiledCapability, logger: Logger): v
   }
 }
 
-/** ledgerTool serves the ledger to agents as the MCP tool `list-role-changes`. */
-export function ledgerTool(ledger: Ledger): BuiltinTool {
-  return {
-    definition: LIST_ROLE_CHANGES_TOOL,
-    call: (args, ctx) => callListRoleChanges(ledger.db, args, ctx.requestId),
-  };
+/** ledgerTools serve the ledger to agents: `list-role-changes` and the scheduled changes' tools. */
+export function ledgerTools(ledger: Ledger): BuiltinTool[] {
+  return [
+    {
+      definition: LIST_ROLE_CHANGES_TOOL,
+      call: (args, ctx) => callListRoleChanges(ledger.db, args, ctx.requestId),
+    },
+    ...scheduleTools(ledger.schedules),
+  ];
 }

@@ -9,7 +9,8 @@ import { readInput, type SeatGuardModel } from '../capability/ledger-extension.j
 import type { CallInterceptor, InputValues, InvokeContext, Outcome } from '../core/operation.js';
 import { GatewayError } from '../core/errors.js';
 import type { EntryStatus } from './entry.js';
-import type { IntentResult, LedgerStore } from './store.js';
+import { asksToSchedule, ChangeScheduledAnswer, type ScheduledChange } from './schedule.js';
+import { ScheduleLostError, type IntentResult, type LedgerStore, type ScheduleRequest } from './store.js';
 
 /** MAX_REASON_LENGTH bounds an override reason kept in the ledger. */
 export const MAX_REASON_LENGTH = 500;
@@ -85,6 +86,10 @@ function outcomeStatus(outcome: Outcome): Exclude<EntryStatus, 'pending' | 'bloc
 export class LedgerInterceptor implements CallInterceptor {
   readonly name = 'ledger';
   private readonly entries = new WeakMap<InvokeContext, string>();
+  /** Called when a refused change was scheduled (the runner looks at its queue). */
+  onScheduled: (() => void) | undefined = undefined;
+  /** Contexts of scheduled runs, whose outcome also ends their schedule. */
+  private readonly runs = new WeakSet<InvokeContext>();
 
   constructor(
     private readonly store: LedgerStore,
@@ -104,6 +109,12 @@ export class LedgerInterceptor implements CallInterceptor {
     const overrideReason = guard === undefined || guard.policy === 'off' ? undefined : readOverride(guard, ctx);
     const organizationId = bounded(canonicalId(readInput(values, spec?.organization)));
     const userId = bounded(canonicalId(readInput(values, spec?.user)));
+    const newRole = bounded(readInput(values, spec?.role));
+    // Only a refusal the client may wait out is scheduled: enforce (warn never refuses) and not a run itself.
+    const scheduling: ScheduleRequest | undefined =
+      guard !== undefined && guard.policy === 'enforce' && ctx.scheduleRun === undefined && asksToSchedule(ctx)
+        ? { inputsJson: JSON.stringify(values), callerScopes: ctx.caller?.scopes.join(',') }
+        : undefined;
     let result: IntentResult;
     try {
       result = await this.store.recordIntent({
@@ -112,20 +123,38 @@ export class LedgerInterceptor implements CallInterceptor {
         adapter: ctx.adapter,
         organizationId,
         userId,
-        newRole: bounded(readInput(values, spec?.role)),
+        newRole,
         callerId: ctx.caller?.id,
         requestId: ctx.requestId,
         guard,
         overrideReason,
         upstreamTimeoutMs: call.operation.timeoutMs ?? this.defaultTimeoutMs,
+        capability: call.operation.capability,
+        scheduling,
+        run: ctx.scheduleRun,
       });
     } catch (err) {
+      if (err instanceof ScheduleLostError) throw err;
       // Write-ahead means no record, no call: a mutating call never goes upstream unrecorded.
       this.logger.error({ err, operation: call.operation.key }, 'ledger: cannot record intent');
       throw new GatewayError('NGW_ERR_UNAVAILABLE', 'the role-change ledger is unavailable; changes are refused until it is back', { cause: err });
     }
-    if (result.verdict === 'blocked') throw conflict(result, organizationId, userId);
+    if (result.verdict === 'blocked') {
+      const scheduled = result.scheduled;
+      if (scheduled === undefined) throw conflict(result, organizationId, userId);
+      const now = new Date(result.recordedMs).toISOString();
+      const schedule: ScheduledChange = {
+        id: scheduled.id, status: 'scheduled', dueAt: new Date(scheduled.dueMs).toISOString(), createdAt: now,
+        capability: call.operation.capability ?? null, operation: call.operation.key, exposedAs: call.name, adapter: ctx.adapter,
+        organizationId: organizationId ?? null, userId: userId ?? null, newRole: newRole ?? null, callerId: ctx.caller?.id ?? null,
+        requestId: ctx.requestId, blockedEntry: result.entryId, runEntry: null, attempts: 0, reschedules: 0,
+        detail: result.violation?.detail ?? null, completedAt: null,
+      };
+      this.onScheduled?.();
+      throw new ChangeScheduledAnswer(schedule, result.violation?.detail ?? 'refused by the seat-rotation guard');
+    }
     this.entries.set(ctx, result.entryId);
+    if (ctx.scheduleRun !== undefined) this.runs.add(ctx);
     if (result.verdict === 'warned' && result.violation !== undefined) (ctx.notes ??= []).push(`seat-rotation guard (policy warn): ${result.violation.detail}`);
   }
 
@@ -138,7 +167,7 @@ export class LedgerInterceptor implements CallInterceptor {
         status: outcomeStatus(outcome),
         upstreamStatus: outcome.status,
         errorCode: outcome.error?.code,
-      });
+      }, this.runs.has(ctx));
     } catch (err) {
       // The intent stays pending and reads as unknown once this process is gone: never a silent gap.
       this.logger.error({ err, ledgerEntry: entryId }, 'ledger: cannot record outcome');

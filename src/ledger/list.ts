@@ -19,6 +19,8 @@ export interface LedgerFilter {
   /** Matches the consumed operation key or the exposed name (route operation / MCP tool). */
   readonly operation?: string | undefined;
   readonly status?: string | undefined;
+  /** The capability that declares the operation (in a set of several). */
+  readonly capability?: string | undefined;
   /** ISO 8601 or anything Date.parse accepts; inclusive. */
   readonly since?: string | undefined;
   /** Exclusive. */
@@ -42,6 +44,7 @@ export const LEDGER_FILTER_SCHEMA = {
     user: { type: 'string', maxLength: 64, description: 'Target user id.' },
     operation: { type: 'string', maxLength: 256, description: 'Consumed operation key (namespace.operation) or exposed name.' },
     status: { type: 'string', enum: ['pending', 'succeeded', 'failed', 'blocked', 'unknown'] },
+    capability: { type: 'string', maxLength: 128, description: 'Capability name (in a gateway serving a set of several).' },
     since: { type: 'string', format: 'date-time', description: 'Entries recorded at or after this time (ISO 8601).' },
     until: { type: 'string', format: 'date-time', description: 'Entries recorded before this time (ISO 8601).' },
     cursor: { type: 'string', maxLength: 64, description: 'nextCursor of the previous page.' },
@@ -81,6 +84,7 @@ export async function listEntries(db: SqlRunner, filter: LedgerFilter): Promise<
   if (filter.user !== undefined) add('e.user_id = #', filter.user);
   if (filter.operation !== undefined) add('(e.operation = # OR e.exposed_as = #)', filter.operation);
   if (filter.status !== undefined) add(`${sql.status} = #`, filter.status);
+  if (filter.capability !== undefined) add('e.capability = #', filter.capability);
   if (filter.since !== undefined) add('e.recorded_at >= #', timestamp('since', filter.since), sql.timeParam);
   if (filter.until !== undefined) add('e.recorded_at < #', timestamp('until', filter.until), sql.timeParam);
   if (filter.cursor !== undefined) add('e.id < #', decodeCursor(filter.cursor), sql.idParam);

@@ -6,6 +6,8 @@
  */
 import type { LedgerSql, Migration } from './sql.js';
 
+const SCHEDULE_RUN_COLUMNS = `CAST(id AS TEXT) AS id, capability, operation, exposed_as, adapter, inputs, caller_id, caller_scopes, attempts, reschedules`;
+
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -52,6 +54,41 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'capability of each entry, scheduled changes',
+    sql: `
+      ALTER TABLE ledger_entries ADD COLUMN capability TEXT;
+      ALTER TABLE ledger_entries ADD COLUMN schedule_id INTEGER;
+      CREATE INDEX ledger_entries_schedule ON ledger_entries (schedule_id) WHERE schedule_id IS NOT NULL;
+      CREATE TABLE ledger_schedules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('scheduled', 'running', 'succeeded', 'failed', 'unknown', 'cancelled')),
+        capability TEXT,
+        operation TEXT NOT NULL,
+        exposed_as TEXT NOT NULL,
+        adapter TEXT NOT NULL,
+        organization_id TEXT,
+        user_id TEXT,
+        new_role TEXT,
+        inputs TEXT NOT NULL,
+        caller_id TEXT,
+        caller_scopes TEXT,
+        request_id TEXT NOT NULL,
+        blocked_entry_id INTEGER,
+        entry_id INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reschedules INTEGER NOT NULL DEFAULT 0,
+        claim_token TEXT,
+        lease_until INTEGER,
+        detail TEXT,
+        completed_at INTEGER
+      );
+      CREATE INDEX ledger_schedules_due ON ledger_schedules (status, due_at);
+    `,
+  },
 ];
 
 /** SQLITE_SQL is the SQLite dialect of the ledger. */
@@ -76,8 +113,9 @@ export const SQLITE_SQL: LedgerSql = {
         AND (e.deadline_at > ?3 OR (e.status = 'pending' AND e.boot_key = ?4))
       ORDER BY e.id LIMIT 1`,
   insertEntry: `INSERT INTO ledger_entries (recorded_at, completed_at, operation, exposed_as, adapter, organization_id, user_id, old_role,
-        new_role, caller_id, request_id, status, error_code, guard, guard_detail, override_reason, boot_key, prev_active_since, deadline_at)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+        new_role, caller_id, request_id, status, error_code, guard, guard_detail, override_reason, boot_key, prev_active_since, deadline_at,
+        capability, schedule_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, CAST(?21 AS INTEGER))
       RETURNING CAST(id AS TEXT) AS id`,
   updateSeat: 'UPDATE ledger_seats SET role = ?3, active_since = ?4, last_entry_id = CAST(?5 AS INTEGER) WHERE organization_id = ?1 AND user_id = ?2',
   touchOrganization: 'UPDATE ledger_organizations SET last_change_at = ?2 WHERE organization_id = ?1',
@@ -89,8 +127,38 @@ export const SQLITE_SQL: LedgerSql = {
   markAbandoned: "UPDATE ledger_entries SET status = 'unknown' WHERE status = 'pending' AND boot_key <> ?1 RETURNING CAST(id AS TEXT) AS id",
   entryColumns: `CAST(e.id AS TEXT) AS id, e.recorded_at AS recorded_ms, e.operation, e.exposed_as, e.adapter,
     e.organization_id, e.user_id, e.old_role, e.new_role, e.caller_id, e.request_id, e.status AS status,
-    e.upstream_status, e.error_code, e.guard, e.guard_detail, e.override_reason, e.completed_at AS completed_ms`,
+    e.upstream_status, e.error_code, e.guard, e.guard_detail, e.override_reason, e.completed_at AS completed_ms,
+    e.capability, CAST(e.schedule_id AS TEXT) AS schedule_id`,
   status: 'e.status',
+  insertSchedule: `INSERT INTO ledger_schedules (created_at, due_at, status, capability, operation, exposed_as, adapter, organization_id, user_id,
+        new_role, inputs, caller_id, caller_scopes, request_id, blocked_entry_id, detail)
+      VALUES (?1, ?2, 'scheduled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, CAST(?14 AS INTEGER), ?15)
+      RETURNING CAST(id AS TEXT) AS id`,
+  linkEntry: 'UPDATE ledger_entries SET schedule_id = CAST(?2 AS INTEGER) WHERE id = CAST(?1 AS INTEGER)',
+  // One process owns the file and runs one transaction at a time: selecting and updating in one statement is the claim.
+  claimSchedule: `UPDATE ledger_schedules SET status = 'running', claim_token = ?2, lease_until = ?3, attempts = attempts + 1
+      WHERE id = (SELECT id FROM ledger_schedules
+        WHERE (status = 'scheduled' AND due_at <= ?1) OR (status = 'running' AND entry_id IS NULL AND lease_until < ?1)
+        ORDER BY due_at, id LIMIT 1)
+      RETURNING ${SCHEDULE_RUN_COLUMNS}`,
+  lockClaim: `SELECT CAST(id AS TEXT) AS id FROM ledger_schedules WHERE id = CAST(?1 AS INTEGER) AND status = 'running' AND claim_token = ?2 AND entry_id IS NULL`,
+  startRun: 'UPDATE ledger_schedules SET entry_id = CAST(?2 AS INTEGER) WHERE id = CAST(?1 AS INTEGER)',
+  reschedule: `UPDATE ledger_schedules SET status = ?2, due_at = ?3, reschedules = reschedules + 1, claim_token = NULL, lease_until = NULL, detail = ?4,
+        completed_at = ?5
+      WHERE id = CAST(?1 AS INTEGER)`,
+  releaseClaim: `UPDATE ledger_schedules SET status = 'scheduled', claim_token = NULL, lease_until = NULL
+      WHERE id = CAST(?1 AS INTEGER) AND claim_token = ?2 AND entry_id IS NULL AND status = 'running'`,
+  finishSchedule: `UPDATE ledger_schedules SET status = ?2, completed_at = ?3, detail = ?4 WHERE entry_id = CAST(?1 AS INTEGER) AND status = 'running'`,
+  cancelSchedule: `UPDATE ledger_schedules SET status = 'cancelled', completed_at = ?2, detail = ?3
+      WHERE id = CAST(?1 AS INTEGER) AND status = 'scheduled' RETURNING CAST(id AS TEXT) AS id`,
+  nextDue: `SELECT MIN(due_at) AS due_ms FROM ledger_schedules WHERE status = 'scheduled'`,
+  scheduleColumns: `CAST(s.id AS TEXT) AS id, s.created_at AS created_ms, s.due_at AS due_ms,
+    CASE WHEN s.status = 'running' AND s.entry_id IS NOT NULL
+      THEN (SELECT CASE e.status WHEN 'pending' THEN 'running' ELSE e.status END FROM ledger_entries e WHERE e.id = s.entry_id)
+      ELSE s.status END AS status,
+    s.capability, s.operation, s.exposed_as, s.adapter, s.organization_id, s.user_id, s.new_role, s.caller_id, s.request_id,
+    CAST(s.blocked_entry_id AS TEXT) AS blocked_entry_id, CAST(s.entry_id AS TEXT) AS entry_id, s.attempts, s.reschedules, s.detail,
+    s.completed_at AS completed_ms`,
   placeholder: (n) => `?${n}`,
   timeParam: (n) => `?${n}`,
   idParam: (n) => `CAST(?${n} AS INTEGER)`,

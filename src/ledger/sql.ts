@@ -36,7 +36,7 @@ export interface LedgerSql {
   readonly inFlightChange: string;
   /**
    * (recordedMs, completedMs, operation, exposedAs, adapter, organization, user, oldRole, newRole, caller,
-   *  requestId, status, errorCode, guard, guardDetail, overrideReason, bootKey, prevActiveSinceMs, deadlineMs) → id
+   *  requestId, status, errorCode, guard, guardDetail, overrideReason, bootKey, prevActiveSinceMs, deadlineMs, capability, scheduleId) → id
    */
   readonly insertEntry: string;
   /** (organization, user, role, activeSinceMs, entryId) */
@@ -53,6 +53,31 @@ export interface LedgerSql {
   readonly entryColumns: string;
   /** The entry's status as clients see it (derives `unknown` where the database can tell a writer is gone). */
   readonly status: string;
+  /**
+   * (createdMs, dueMs, capability, operation, exposedAs, adapter, organization, user, newRole, inputsJson, caller, callerScopes,
+   *  requestId, blockedEntryId, detail) → id
+   */
+  readonly insertSchedule: string;
+  /** (entryId, scheduleId): the refused attempt's entry names the schedule it created. */
+  readonly linkEntry: string;
+  /** (nowMs, claimToken, leaseUntilMs) → ScheduleRunRow: claims the earliest due schedule (or one whose runner's lease ran out before it ran). */
+  readonly claimSchedule: string;
+  /** (scheduleId, claimToken) → id when the claim is still this runner's and no run started (locks the row). */
+  readonly lockClaim: string;
+  /** (scheduleId, entryId): the run's intent is recorded; from here on the entry tells how it went. */
+  readonly startRun: string;
+  /** (scheduleId, status, dueMs, detail, completedMs): the guard refused the run again: due later, or failed past the bound. */
+  readonly reschedule: string;
+  /** (scheduleId, claimToken): a claimed run that did not start (the gateway is stopping) goes back to the queue. */
+  readonly releaseClaim: string;
+  /** (entryId, status, completedMs, detail): the run's outcome. */
+  readonly finishSchedule: string;
+  /** (scheduleId, completedMs, detail) → id when it was still waiting. */
+  readonly cancelSchedule: string;
+  /** () → due_ms: the earliest waiting schedule. */
+  readonly nextDue: string;
+  /** Columns of a ScheduleRow selected from `ledger_schedules s` (the status of a started run derives from its entry). */
+  readonly scheduleColumns: string;
   /** placeholder is parameter number `n` (1-based). */
   placeholder(n: number): string;
   /** timeParam is parameter `n` holding epoch ms, comparable with a time column. */

@@ -8,6 +8,7 @@ import type { SeatGuardModel } from '../capability/ledger-extension.js';
 import type { LedgerDatabase, SqlRunner } from './database.js';
 import type { EntryStatus, GuardVerdict } from './entry.js';
 import { findViolation, nextActiveSince, type PendingChange, type SeatState, type Violation } from './seat-guard.js';
+import { MAX_RESCHEDULES, type ScheduleRunRow } from './schedule.js';
 import { sqlFor, type LedgerSql } from './sql.js';
 
 /** Clock returns epoch milliseconds; tests inject an offset clock. */
@@ -35,6 +36,23 @@ export interface Intent {
   readonly overrideReason: string | undefined;
   /** How long the upstream call may take (its deadline, retries included). */
   readonly upstreamTimeoutMs: number;
+  /** The capability that declares the operation (in a set of several), for the entry. */
+  readonly capability: string | undefined;
+  /** When set and the guard refuses with a time it would allow the change: schedule it (these inputs) instead. */
+  readonly scheduling?: ScheduleRequest | undefined;
+  /** When set, the intent is the run of this claimed schedule. */
+  readonly run?: { readonly id: string; readonly token: string } | undefined;
+}
+
+/** ScheduleRequest is what a refused change needs to run later. */
+export interface ScheduleRequest {
+  readonly inputsJson: string;
+  readonly callerScopes: string | undefined;
+}
+
+/** ScheduleLostError: a runner's claim on a schedule was taken over (its lease ran out) or the schedule was cancelled. */
+export class ScheduleLostError extends Error {
+  override name = 'ScheduleLostError';
 }
 
 /** IntentResult is the recorded entry and the guard's verdict. */
@@ -45,6 +63,8 @@ export interface IntentResult {
   readonly violation: Violation | undefined;
   /** When the intent was recorded (inside the transaction, after its locks). */
   readonly recordedMs: number;
+  /** The schedule a refused change was turned into, and when it is due. */
+  readonly scheduled?: { readonly id: string; readonly dueMs: number } | undefined;
 }
 
 /** OutcomeRecord is how a call ended. */
@@ -102,6 +122,12 @@ export class LedgerStore {
       const guard = intent.guard?.policy === 'off' ? undefined : intent.guard;
       const isSeat = org !== undefined && user !== undefined;
       const sql = this.sql;
+      const run = intent.run;
+      // A run checks its claim first (schedule, then organization and seat: no transaction takes them the other way round):
+      // a runner whose lease ran out and was retaken by another replica must not run the change a second time.
+      if (run !== undefined && (await tx.query(sql.lockClaim, [run.id, run.token])).length === 0) {
+        throw new ScheduleLostError(`scheduled change ${run.id} is no longer claimed by this runner`);
+      }
       // Lock order: organization, then seat, everywhere, so two transactions never wait on each other in a cycle.
       const orgLast = guard !== undefined && guard.organizationSpacingMs > 0 && org !== undefined ? await lockOrganization(tx, sql, org) : null;
       const seat: SeatState = isSeat ? await lockSeat(tx, sql, org, user) : { role: null, activeSinceMs: null };
@@ -120,8 +146,25 @@ export class LedgerStore {
         seat.role, intent.newRole ?? null, intent.callerId ?? null, intent.requestId, blocked ? 'blocked' : 'pending',
         blocked ? 'NGW_ERR_CONFLICT' : null, verdict ?? null, violation?.detail ?? null, intent.overrideReason ?? null,
         this.bootKey, seat.activeSinceMs, blocked ? null : nowMs + intent.upstreamTimeoutMs + IN_FLIGHT_GRACE_MS,
+        intent.capability ?? null, run?.id ?? null,
       ]);
       const entryId = (inserted[0] as { id: string }).id;
+      if (blocked && run !== undefined) {
+        await this.reschedule(tx, run.id, violation, nowMs);
+        return { entryId, oldRole: seat.role, verdict, violation, recordedMs: nowMs };
+      }
+      if (blocked && intent.scheduling !== undefined && violation?.allowedAtMs !== undefined) {
+        const dueMs = violation.allowedAtMs;
+        const rows = await tx.query<{ id: string }>(sql.insertSchedule, [
+          nowMs, dueMs, intent.capability ?? null, intent.operation, intent.exposedAs, intent.adapter, org ?? null, user ?? null,
+          intent.newRole ?? null, intent.scheduling.inputsJson, intent.callerId ?? null, intent.scheduling.callerScopes ?? null,
+          intent.requestId, entryId, violation.detail,
+        ]);
+        const scheduleId = (rows[0] as { id: string }).id;
+        await tx.query(sql.linkEntry, [entryId, scheduleId]);
+        return { entryId, oldRole: seat.role, verdict, violation, recordedMs: nowMs, scheduled: { id: scheduleId, dueMs } };
+      }
+      if (!blocked && run !== undefined) await tx.query(sql.startRun, [run.id, entryId]);
       if (!blocked && isSeat && intent.newRole !== undefined) {
         // Recorded at intent time, under the lock: a concurrent deactivation sees this activation at once.
         await tx.query(sql.updateSeat, [org, user, intent.newRole, nextActiveSince(intent.guard, seat, intent.newRole, nowMs), entryId]);
@@ -137,16 +180,64 @@ export class LedgerStore {
    * recordOutcome completes an intent; a failed change restores the seat it would have changed. An intent
    * another replica marked `unknown` (our liveness lock was lost for a while) still gets its real outcome.
    */
-  recordOutcome(entryId: string, outcome: OutcomeRecord): Promise<void> {
+  recordOutcome(entryId: string, outcome: OutcomeRecord, scheduled = false): Promise<void> {
     return this.db.transaction(async (tx) => {
+      const nowMs = this.clock();
       const rows = await tx.query<{ organization_id: string | null; user_id: string | null; old_role: string | null; prev_ms: number | null }>(
         this.sql.completeEntry,
-        [entryId, outcome.status, outcome.upstreamStatus ?? null, outcome.errorCode ?? null, this.clock()],
+        [entryId, outcome.status, outcome.upstreamStatus ?? null, outcome.errorCode ?? null, nowMs],
       );
+      if (scheduled) {
+        const detail = outcome.upstreamStatus !== undefined ? `upstream answered ${outcome.upstreamStatus}` : (outcome.errorCode ?? null);
+        await tx.query(this.sql.finishSchedule, [entryId, outcome.status, nowMs, detail]);
+      }
       const row = rows[0];
       if (outcome.status !== 'failed' || row === undefined || row.organization_id === null || row.user_id === null) return;
       await tx.query(this.sql.restoreSeat, [row.organization_id, row.user_id, row.old_role, num(row.prev_ms), entryId]);
     });
+  }
+
+  /**
+   * reschedule moves a run the guard refused again to the new earliest time it allows (without one, a backoff
+   * doubling from a second), or fails it once it was moved MAX_RESCHEDULES times.
+   */
+  private async reschedule(tx: SqlRunner, id: string, violation: Violation | undefined, nowMs: number): Promise<void> {
+    const rows = await tx.query<{ reschedules: number }>(`SELECT reschedules FROM ledger_schedules WHERE id = ${this.sql.idParam(1)}`, [id]);
+    const count = Number(rows[0]?.reschedules ?? 0);
+    const detail = `refused again at run time: ${violation?.detail ?? 'seat-rotation guard'}`;
+    if (count >= MAX_RESCHEDULES) {
+      await tx.query(this.sql.reschedule, [id, 'failed', nowMs, `${detail}; gave up after ${count} reschedules`, nowMs]);
+      return;
+    }
+    const dueMs = violation?.allowedAtMs ?? nowMs + Math.min(1000 * 2 ** count, 3_600_000);
+    await tx.query(this.sql.reschedule, [id, 'scheduled', dueMs, detail, null]);
+  }
+
+  /** claimNext claims the earliest due schedule for `leaseMs`; undefined when none is due. */
+  async claimNext(token: string, leaseMs: number): Promise<ScheduleRunRow | undefined> {
+    const nowMs = this.clock();
+    const rows = await this.db.transaction((tx) => tx.query<ScheduleRunRow>(this.sql.claimSchedule, [nowMs, token, nowMs + leaseMs]));
+    return rows[0];
+  }
+
+  /** releaseClaim puts a claimed schedule whose run did not start back in the queue. */
+  async releaseClaim(id: string, token: string): Promise<void> {
+    await this.db.transaction((tx) => tx.query(this.sql.releaseClaim, [id, token]));
+  }
+
+  /** failClaim ends a claimed schedule that cannot run (its operation is no longer served). */
+  async failClaim(id: string, token: string, detail: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if ((await tx.query(this.sql.lockClaim, [id, token])).length === 0) return;
+      const nowMs = this.clock();
+      await tx.query(this.sql.reschedule, [id, 'failed', nowMs, detail, nowMs]);
+    });
+  }
+
+  /** nextDueMs is when the earliest waiting schedule is due, or undefined. */
+  async nextDueMs(): Promise<number | undefined> {
+    const rows = await this.db.query<{ due_ms: number | null }>(this.sql.nextDue);
+    return num(rows[0]?.due_ms) ?? undefined;
   }
 
   /** markAbandoned turns pending intents of processes that are gone into `unknown`; returns how many. */

@@ -4,6 +4,8 @@
  * the outcome as a CallToolResult. Never throws for upstream or gateway
  * failures: MCP reports those as `isError` results the model can read.
  */
+import { AcceptedAnswer } from '../../core/accepted.js';
+import { SCHEDULE_ARGUMENT } from '../../ledger/schedule.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { InputBinding } from '../../capability/compiled.js';
@@ -131,6 +133,15 @@ function toolCallLine(reqId: string, entry: McpToolEntry, keyId: string | undefi
   return `${line},"durationMs":${Math.round(elapsedMs * 100) / 100},"msg":"tool call completed"}\n`;
 }
 
+/**
+ * acceptedResult is a call accepted for later (a scheduled change). The change did not happen now, and a tool with an
+ * output schema must return conforming structured content unless it reports an error (and clients check structured
+ * content against it even then), so it is an `isError` result whose text says what was scheduled, then its JSON.
+ */
+function acceptedResult(answer: AcceptedAnswer): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: `ACCEPTED (202): ${answer.message}` }, { type: 'text', text: JSON.stringify(answer.body()) }] };
+}
+
 /** callTool runs one validated call and always resolves to a result (errors as `isError`). */
 export async function callTool(entry: McpToolEntry, args: Record<string, unknown> | undefined, ctx: ToolCallContext, deps: McpCallDeps): Promise<CallToolResult> {
   const started = performance.now();
@@ -142,17 +153,20 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
     const denied = deps.auth?.authorizeScope(ctx.caller, entry.tool.scope);
     if (denied !== undefined) throw denied;
     if (!entry.validate(input)) throw validationError('arguments', entry.validate.errors ?? []);
-    const invokeCtx: InvokeContext = { requestId: ctx.requestId, adapter: 'mcp', signal: ctx.signal, headers: ctx.headers, caller: ctx.caller };
+    const invokeCtx: InvokeContext = { requestId: ctx.requestId, adapter: 'mcp', signal: ctx.signal, headers: ctx.headers, caller: ctx.caller, scheduleIfRefused: entry.schedulable && input[SCHEDULE_ARGUMENT] === true };
     const res = await deps.invoker.invoke(entry.tool, collectArguments(entry.tool.inputs, input), invokeCtx);
     upstreamStatus = res.statusCode;
     result = await renderResponse(entry, deps, res);
     // Interceptor notes (a seat-guard warning) reach the agent as extra text; the call itself succeeded.
     if (invokeCtx.notes !== undefined) for (const note of invokeCtx.notes) result.content.push({ type: 'text', text: note });
   } catch (err) {
-    const error = asGatewayError(err, 'the gateway failed to run the tool');
-    if (error.code === 'NGW_ERR_INTERNAL') deps.logger.error({ err, reqId: ctx.requestId, tool: entry.tool.name }, error.message);
-    code = error.code;
-    result = problemToolResult(error, ctx.requestId, entry.problemFitsOutput);
+    if (err instanceof AcceptedAnswer) result = acceptedResult(err);
+    else {
+      const error = asGatewayError(err, 'the gateway failed to run the tool');
+      if (error.code === 'NGW_ERR_INTERNAL') deps.logger.error({ err, reqId: ctx.requestId, tool: entry.tool.name }, error.message);
+      code = error.code;
+      result = problemToolResult(error, ctx.requestId, entry.problemFitsOutput);
+    }
   }
   if (deps.logger.isLevelEnabled('info')) {
     const line = toolCallLine(ctx.requestId, entry, ctx.caller?.id, upstreamStatus, code, result.isError === true, ctx.signal.aborted, performance.now() - started);

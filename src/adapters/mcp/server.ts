@@ -116,8 +116,8 @@ export class McpServers implements ToolLookup {
       if (entry !== undefined) return callTool(entry, params.arguments, ctx, this.deps);
       const builtin = this.builtins().find((b) => b.definition.name === params.name);
       if (builtin !== undefined) {
-        // The gateway's own tools only read (the ledger): they need the `read` scope when inbound keys are on.
-        const denied = this.deps.auth?.authorizeScope(ctx.caller, 'read');
+        // The gateway's own tools read (the ledger) unless they say otherwise (cancelling a scheduled change needs `write`).
+        const denied = this.deps.auth?.authorizeScope(ctx.caller, builtin.scope ?? 'read');
         // Built-in tools declare no output schema, so the problem travels as structured content too.
         return denied === undefined ? builtin.call(params.arguments, ctx) : problemToolResult(denied, ctx.requestId, true);
       }

@@ -3,6 +3,7 @@
  * definition (JSON Schemas as they are, no zod round-trip) and its argument
  * validator, both built once at boot.
  */
+import { SCHEDULE_ARGUMENT } from '../../ledger/schedule.js';
 import type { ValidateFunction } from 'ajv';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpAdapter, CompiledMcpTool } from '../../capability/compiled.js';
@@ -30,6 +31,8 @@ export interface McpToolEntry {
   readonly problemFitsOutput: boolean;
   /** The tool's fixed fields of its `tool call completed` line, serialized once (call-tool.ts). */
   readonly logFields: string;
+  /** Whether the tool takes the `_schedule` argument (its operation has a seat guard; docs/ledger.md "Scheduled changes"). */
+  readonly schedulable: boolean;
 }
 
 /** McpToolTable indexes the entries by tool name. */
@@ -40,9 +43,21 @@ export interface McpToolTable {
 }
 
 /** inputSchemaOf is the tool's arguments object; undeclared arguments are refused so a misspelt name is not silently dropped. */
-function inputSchemaOf(tool: CompiledMcpTool): ObjectSchema {
+function inputSchemaOf(tool: CompiledMcpTool, schedulable: boolean): ObjectSchema {
   const schema = objectSchemaOf(tool.inputs, 'argument') ?? { type: 'object', properties: {} };
-  return { ...schema, additionalProperties: false };
+  if (!schedulable) return { ...schema, additionalProperties: false };
+  const properties = { ...(schema.properties ?? {}), [SCHEDULE_ARGUMENT]: SCHEDULE_ARGUMENT_SCHEMA };
+  return { ...schema, properties, additionalProperties: false };
+}
+
+const SCHEDULE_ARGUMENT_SCHEMA = {
+  type: 'boolean',
+  description: 'If the seat-rotation guard refuses the change now, schedule it for the earliest time the guard allows instead (see list-scheduled-changes).',
+};
+
+/** schedulableTool: a guarded operation's tool takes `_schedule`, unless one of its own arguments already has that name. */
+function schedulableTool(tool: CompiledMcpTool): boolean {
+  return tool.operation.ledger?.seatGuard !== undefined && !tool.inputs.some((i) => i.source.kind === 'argument' && i.source.name === SCHEDULE_ARGUMENT);
 }
 
 /**
@@ -91,7 +106,8 @@ function titleOf(tool: CompiledMcpTool): string {
 }
 
 function compileEntry(tool: CompiledMcpTool): McpToolEntry {
-  const inputSchema = inputSchemaOf(tool);
+  const schedulable = schedulableTool(tool);
+  const inputSchema = inputSchemaOf(tool, schedulable);
   const output = outputShapeOf(tool);
   // MCP annotations: the tool's own hints over what its method says (readOnly is the capability's one `mutates` answer).
   const hints = mergeHints(methodHints(tool.operation.method), tool.declaredHints);
@@ -111,7 +127,7 @@ function compileEntry(tool: CompiledMcpTool): McpToolEntry {
   const title = titleOf(tool);
   definition.title = title;
   (definition.annotations as { title?: string }).title = title;
-  return new LazyToolEntry(tool, definition, inputSchema, output.wrap, output.schema);
+  return new LazyToolEntry(tool, definition, inputSchema, output.wrap, output.schema, schedulable);
 }
 
 /**
@@ -129,6 +145,7 @@ class LazyToolEntry implements McpToolEntry {
     private readonly inputSchema: ObjectSchema,
     readonly wrap: OutputWrap,
     private readonly outputSchema: Tool['outputSchema'],
+    readonly schedulable: boolean,
   ) {
     const capability = tool.operation.capability;
     this.logFields = `,"adapter":"mcp","tool":${JSON.stringify(tool.name)}${capability === undefined ? '' : `,"capability":${JSON.stringify(capability)}`},"operation":${JSON.stringify(tool.operation.key)}`;

@@ -10,6 +10,7 @@
  * keys and scopes, input validation (the same validators), metrics, the access
  * line, client-disconnect cancellation.
  */
+import { AcceptedAnswer } from '../../core/accepted.js';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
@@ -267,7 +268,8 @@ export class RestFastPath {
       state.upstreamStatus = upstream.statusCode;
       await this.answer(state, route, upstream, ctx.notes, res);
     } catch (err) {
-      this.fail(state, asGatewayError(err, 'the gateway failed to handle the request'), res);
+      if (err instanceof AcceptedAnswer) this.accepted(state, err, res);
+      else this.fail(state, asGatewayError(err, 'the gateway failed to handle the request'), res);
     }
   }
 
@@ -341,6 +343,17 @@ export class RestFastPath {
   }
 
   /** fail answers a gateway error as problem+json, as the fastify error handler would. */
+  /** accepted answers 202 for a call an interceptor accepted for later (a scheduled change). */
+  private accepted(state: InFlight, answer: AcceptedAnswer, res: ServerResponse): void {
+    if (res.destroyed || res.headersSent) return;
+    const body = JSON.stringify(answer.body());
+    const headers: string[] = ['x-request-id', state.reqId, 'x-content-type-options', 'nosniff'];
+    for (const [name, value] of Object.entries(answer.headers())) headers.push(name, value);
+    headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)));
+    res.writeHead(202, headers);
+    res.end(state.req.method === 'HEAD' ? undefined : body);
+  }
+
   private fail(state: InFlight, err: GatewayError, res: ServerResponse): void {
     // The client left (its 499 is already counted) or the answer had started: nothing more can be said.
     if (res.destroyed || res.headersSent) {

@@ -8,6 +8,7 @@ import type { CompiledMcpAdapter, CompiledRestAdapter } from '../../capability/c
 import type { CapabilityModel } from '../../capability/model.js';
 import { GatewayError } from '../../core/errors.js';
 import type { SqlRunner } from '../../ledger/database.js';
+import type { ScheduleService } from '../../ledger/schedule.js';
 import { registerHealth } from '../../ops/health.js';
 import type { GatewayMetrics } from '../../ops/metrics.js';
 import { meterAs, registerMetrics } from '../../ops/metrics-routes.js';
@@ -22,6 +23,7 @@ import { registerSecurityHooks } from './security-hooks.js';
 import { createValidatorCompiler } from '../validation.js';
 import { RestFastPath } from './fast-path.js';
 import { LEDGER_DOCUMENTATION, registerLedgerRoute } from './ledger-route.js';
+import { registerScheduleRoutes } from './schedule-routes.js';
 import { MethodIndex } from './method-index.js';
 import { registerOpenApi } from './openapi.js';
 import { errorHandler, frameworkErrorHandler, sendProblem } from '../http-problem.js';
@@ -61,6 +63,8 @@ export interface RestServerOptions {
   readonly corsOrigins?: readonly string[];
   /** The role-change ledger served at `GET /v1/ledger`, when it is on. */
   readonly ledger?: SqlRunner | undefined;
+  /** The ledger's scheduled changes, served under `/v1/ledger/schedules` with it. */
+  readonly schedules?: ScheduleService | undefined;
 }
 
 /** DEFAULT_HEADERS_TIMEOUT_MS: headers arrive in one round trip from any honest client. */
@@ -167,6 +171,7 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
     if (options.readiness !== undefined) registerReadiness(instance, options.readiness);
     registerRestRoutes(instance, table, deps, methods);
     if (options.ledger !== undefined) registerLedgerRoute(instance, options.ledger);
+    if (options.schedules !== undefined) registerScheduleRoutes(instance, options.schedules);
   });
   if (!protectionOn(options.protection)) {
     const fast = new RestFastPath(table, {
