@@ -214,7 +214,7 @@ export const SCHEDULED_ANSWER_SCHEMA = {
   type: 'object',
   required: ['scheduled', 'id', 'dueAt', 'status', 'schedule', 'location'],
   properties: {
-    scheduled: { type: 'boolean', const: true },
+    scheduled: { type: 'boolean', enum: [true] },
     id: { type: 'string' },
     dueAt: { type: 'string', format: 'date-time' },
     status: { type: 'string', enum: STATUSES },

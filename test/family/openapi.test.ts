@@ -43,7 +43,7 @@ t.test("the example family's document: a tag per capability, Spectral-clean", as
   );
   t.match(doc.tags.find((tag) => tag.name === 'projects')?.description, /^Label Studio projects\. Create, list/, "the tag is described by the capability's label and description");
   for (const op of operations(doc)) {
-    if (op.path === '/v1/ledger') continue;
+    if (op.path.startsWith('/v1/ledger')) continue;
     const area = op.path.split('/')[3] === 'invite' ? 'organizations' : op.path.split('/')[3] === 'current-user' ? 'users' : op.path.split('/')[3];
     t.same(op.tags, [area], `${op.method.toUpperCase()} ${op.path} is tagged ${area}`);
   }

@@ -249,7 +249,7 @@ for (const target of targets()) {
         t.match(res.headers['content-type'], /^text\/csv/);
         const lines = res.text.split('\r\n');
         t.equal(lines.at(-1), '', 'ends with CRLF');
-        t.equal(lines[0], 'id,time,operation,exposedAs,adapter,organizationId,userId,oldRole,newRole,callerId,requestId,status,upstreamStatus,errorCode,guard,guardDetail,overrideReason,completedAt');
+        t.equal(lines[0], 'id,time,operation,exposedAs,adapter,organizationId,userId,oldRole,newRole,callerId,requestId,status,upstreamStatus,errorCode,guard,guardDetail,overrideReason,completedAt,capability,scheduleId');
         t.equal(lines.length - 2, json.length, 'one line per entry');
         t.ok(lines.some((l) => l.includes(',"\'=contract ended, approved by J. Doe",')), 'formula-like text is quoted and neutralized');
       }

@@ -50,6 +50,7 @@ async function entries(base: string, query: string): Promise<LedgerEntry[]> {
 
 for (const target of targets()) {
   t.test(`scheduled changes on ${target.name}`, async (t) => {
+    const suite = t;
     const sim = await startLabelStudio();
     t.teardown(() => sim.close());
     const ledger = await target.create(t);
@@ -158,7 +159,8 @@ for (const target of targets()) {
       const id = (accepted.json as { id: string }).id;
       await gw.close();
       t.equal(deactivations(sim, 2, 12), 0, 'not run before the stop');
-      gw = await startLedgerGateway(t, { capability: CAPABILITY, upstreamUrl: sim.url, apiKey: sim.legacyToken, ledger });
+      // Torn down with the suite, not this subtest: the next subtest uses it too.
+      gw = await startLedgerGateway(suite, { capability: CAPABILITY, upstreamUrl: sim.url, apiKey: sim.legacyToken, ledger });
       t.equal((await settled(base(), id)).status, 'succeeded');
       t.equal(deactivations(sim, 2, 12), 1);
     });

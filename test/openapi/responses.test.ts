@@ -99,6 +99,22 @@ t.test('a corpus of answers matches the served document (3.1 and 3.0)', async (t
   const blocked = await json('/v1/api/organizations/1/memberships', { user_id: 15, role: 'DI' });
   t.equal(blocked.status, 409, blocked.body);
   await json('/v1/api/organizations/1/memberships', { user_id: 15, role: 'DI' }, { 'x-seat-guard-override': 'corpus test' });
+  // Scheduled changes: a refused change with Prefer: respond-async is a 202; list, read, HEAD, cancel, 404, 409, 400.
+  await json('/v1/api/organizations/1/memberships', { user_id: 14, role: 'AN' });
+  const scheduled = await json('/v1/api/organizations/1/memberships', { user_id: 14, role: 'DI' }, { prefer: 'respond-async' });
+  t.equal(scheduled.status, 202, scheduled.body);
+  const scheduleId = (JSON.parse(scheduled.body) as { id: string }).id;
+  await send(main, 'GET', '/v1/ledger/schedules');
+  await send(main, 'GET', '/v1/ledger/schedules?status=scheduled&limit=1');
+  await send(main, 'HEAD', '/v1/ledger/schedules');
+  await send(main, 'GET', `/v1/ledger/schedules/${scheduleId}`);
+  await send(main, 'HEAD', `/v1/ledger/schedules/${scheduleId}`);
+  await send(main, 'GET', '/v1/ledger/schedules/123456789');
+  await send(main, 'GET', '/v1/ledger/schedules/abc');
+  await send(main, 'GET', '/v1/ledger/schedules?status=nope');
+  t.equal((await send(main, 'DELETE', `/v1/ledger/schedules/${scheduleId}`)).status, 204);
+  t.equal((await send(main, 'DELETE', `/v1/ledger/schedules/${scheduleId}`)).status, 409);
+  await send(main, 'DELETE', '/v1/ledger/schedules/123456789');
   // The ledger: JSON pages, CSV both ways, paging headers, HEAD, a bad query.
   const page = await send(main, 'GET', '/v1/ledger?limit=1');
   t.match(page.headers['link'], /rel="next"/);

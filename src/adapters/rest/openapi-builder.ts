@@ -11,6 +11,7 @@ import { errorResponse, HEADER_NAMES, HEADERS, headerRef, JSON_MEDIA, PROBLEM_ME
 import { exampleOf } from './openapi-examples.js';
 import type { RestRoute } from './route-table.js';
 import { plainText } from '../../capability/plain-text.js';
+import { PREFER_PARAMETER, scheduledResponse, scheduleOperations } from './schedule-openapi.js';
 
 /** OPENAPI_VERSION is the version of the generated document. */
 export const OPENAPI_VERSION = '3.1.0';
@@ -132,6 +133,7 @@ function operationOf(route: RestRoute, options: OpenApiOptions): JsonSchema {
       schema: { type: 'string', minLength: 1, maxLength: 512 },
       example: 'contract ended early',
     });
+    if (guard.policy === 'enforce') parameters.push(PREFER_PARAMETER);
   }
   const success = outputSchema(route);
   const successMedia: JsonSchema = { schema: success };
@@ -153,6 +155,7 @@ function operationOf(route: RestRoute, options: OpenApiOptions): JsonSchema {
       headers: successHeaders(options, guard?.policy === 'warn' ? ['Warning'] : []),
       content: { [JSON_MEDIA]: successMedia },
     },
+    ...(guard?.policy === 'enforce' ? { '202': scheduledResponse() } : {}),
     ...errorResponses(statuses, options),
   };
   return operation;
@@ -266,6 +269,12 @@ export function buildOpenApiDocument(routes: readonly RestRoute[], info: InfoMod
     const get = ledgerOperation(ledger, options);
     paths[ledger.path] = { get, head: headOf(get) };
     operations++;
+    // The scheduled changes are served with the ledger.
+    for (const [path, item] of Object.entries(scheduleOperations(options.authenticated, successHeaders(options)))) {
+      const withHead = item['get'] === undefined ? item : { ...item, head: headOf(item['get']) };
+      paths[path] = withHead;
+      operations += Object.keys(item).length;
+    }
   }
   const contact = info.contact === undefined ? undefined : Object.fromEntries(Object.entries(info.contact).filter(([, v]) => v !== undefined));
   const description = countedDescription(info.description, operations);
