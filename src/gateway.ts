@@ -33,7 +33,7 @@ import type { BuiltinTool } from './core/tool.js';
 import { ledgerWanted } from './ledger/config.js';
 import { LedgerGate } from './ledger/gate.js';
 import { ledgerTools, openLedger, warnUnguarded, type Ledger } from './ledger/index.js';
-import { findCall, ScheduleRunner } from './ledger/schedule-runner.js';
+import { findCall, POLL_MS, ScheduleRunner } from './ledger/schedule-runner.js';
 import { UpstreamClient } from './upstream/client.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPools } from './upstream/pools.js';
 import { loadApiKeys } from './security/api-keys.js';
@@ -174,7 +174,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     ledger = opened;
     ledgerGate.open(opened.interceptor);
     builtinTools.push(...ledgerTools(opened));
-    const runner = new ScheduleRunner(opened.store, invoker, (row) => findCall(servedCalls(), row), logger, opened.clock);
+    // Replicas sharing PostgreSQL poll for each other's schedules; the embedded store has no other writer to poll for.
+    const runner = new ScheduleRunner(opened.store, invoker, (row) => findCall(servedCalls(), row), logger, opened.clock, opened.db.kind === 'postgres' ? POLL_MS : undefined);
     opened.interceptor.onScheduled = () => runner.kick();
     scheduleRunner = runner;
     // A schedule already due (the gateway was down at its time) runs now.

@@ -18,8 +18,12 @@ import { ScheduleLostError, type Clock, type LedgerStore } from './store.js';
 
 /** LEASE_MS is how long a claim holds before another runner may retake a run that never started. */
 export const LEASE_MS = 60_000;
-/** POLL_MS bounds the wait between looks at the queue (other replicas add schedules too). */
+/** POLL_MS bounds the wait between looks at a shared queue (PostgreSQL: other replicas add schedules too). */
 export const POLL_MS = 2_000;
+/** MAX_WAIT_MS bounds one timer (longer waits re-arm): a timer's delay must fit 31 bits, and clocks drift. */
+const MAX_WAIT_MS = 3_600_000;
+/** RETRY_MS is the wait after the queue could not be read. */
+const RETRY_MS = 5_000;
 
 /** CallResolver finds the compiled call a schedule names in the capability served now. */
 export type CallResolver = (row: ScheduleRunRow) => CompiledCall | undefined;
@@ -42,7 +46,11 @@ export class ScheduleRunner {
     private readonly resolve: CallResolver,
     private readonly logger: Logger,
     private readonly clock: Clock,
-    private readonly pollMs: number = POLL_MS,
+    /**
+     * How often to look at a queue other processes add to; undefined for the embedded store, which only this
+     * process writes: it wakes at the next due time and when a schedule is added (kick), and does not poll.
+     */
+    private readonly pollMs: number | undefined = POLL_MS,
   ) {}
 
   /** start looks at the queue now (a schedule already due at boot runs) and then on its timer. */
@@ -88,7 +96,7 @@ export class ScheduleRunner {
       await this.arm();
     } catch (err) {
       this.logger.error({ err }, 'scheduled changes: the queue could not be read; retrying');
-      void this.arm(this.pollMs);
+      void this.arm(RETRY_MS);
     }
   }
 
@@ -97,7 +105,9 @@ export class ScheduleRunner {
     let delay = delayMs;
     if (delay === undefined) {
       const due = await this.store.nextDueMs();
-      delay = due === undefined ? this.pollMs : Math.min(Math.max(due - this.clock(), 0), this.pollMs);
+      const limit = this.pollMs ?? MAX_WAIT_MS;
+      if (due === undefined && this.pollMs === undefined) return;
+      delay = due === undefined ? limit : Math.min(Math.max(due - this.clock(), 0), limit);
     }
     if (this.stopping) return;
     // Never keeps the process alive: shutdown does not wait for the next look at the queue.

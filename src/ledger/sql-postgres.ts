@@ -174,7 +174,8 @@ export const POSTGRES_SQL: LedgerSql = {
   finishSchedule: `UPDATE ledger_schedules SET status = $2, completed_at = ${t(3)}, detail = $4 WHERE entry_id = $1::bigint AND status = 'running'`,
   cancelSchedule: `UPDATE ledger_schedules SET status = 'cancelled', completed_at = ${t(2)}, detail = $3
       WHERE id = $1::bigint AND status = 'scheduled' RETURNING id::text AS id`,
-  nextDue: `SELECT ${ms('MIN(due_at)')} AS due_ms FROM ledger_schedules WHERE status = 'scheduled'`,
+  nextDue: `SELECT ${ms("MIN(CASE WHEN status = 'scheduled' THEN due_at ELSE lease_until END)")} AS due_ms FROM ledger_schedules
+      WHERE status = 'scheduled' OR (status = 'running' AND entry_id IS NULL)`,
   scheduleColumns: `s.id::text AS id, ${ms('s.created_at')} AS created_ms, ${ms('s.due_at')} AS due_ms,
     CASE WHEN s.status = 'running' AND s.entry_id IS NOT NULL
       THEN (SELECT CASE ${STATUS} WHEN 'pending' THEN 'running' ELSE ${STATUS} END FROM ledger_entries e WHERE e.id = s.entry_id)

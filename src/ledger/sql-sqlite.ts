@@ -151,7 +151,8 @@ export const SQLITE_SQL: LedgerSql = {
   finishSchedule: `UPDATE ledger_schedules SET status = ?2, completed_at = ?3, detail = ?4 WHERE entry_id = CAST(?1 AS INTEGER) AND status = 'running'`,
   cancelSchedule: `UPDATE ledger_schedules SET status = 'cancelled', completed_at = ?2, detail = ?3
       WHERE id = CAST(?1 AS INTEGER) AND status = 'scheduled' RETURNING CAST(id AS TEXT) AS id`,
-  nextDue: `SELECT MIN(due_at) AS due_ms FROM ledger_schedules WHERE status = 'scheduled'`,
+  nextDue: `SELECT MIN(CASE WHEN status = 'scheduled' THEN due_at ELSE lease_until END) AS due_ms FROM ledger_schedules
+      WHERE status = 'scheduled' OR (status = 'running' AND entry_id IS NULL)`,
   scheduleColumns: `CAST(s.id AS TEXT) AS id, s.created_at AS created_ms, s.due_at AS due_ms,
     CASE WHEN s.status = 'running' AND s.entry_id IS NOT NULL
       THEN (SELECT CASE e.status WHEN 'pending' THEN 'running' ELSE e.status END FROM ledger_entries e WHERE e.id = s.entry_id)

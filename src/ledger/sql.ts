@@ -74,7 +74,7 @@ export interface LedgerSql {
   readonly finishSchedule: string;
   /** (scheduleId, completedMs, detail) → id when it was still waiting. */
   readonly cancelSchedule: string;
-  /** () → due_ms: the earliest waiting schedule. */
+  /** () → due_ms: when the earliest waiting schedule is due, or a claim that never started runs out of lease. */
   readonly nextDue: string;
   /** Columns of a ScheduleRow selected from `ledger_schedules s` (the status of a started run derives from its entry). */
   readonly scheduleColumns: string;
