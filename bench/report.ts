@@ -3,6 +3,7 @@
  * and written into docs/performance.md by render-docs.ts.
  */
 import { formatFamilyTable, type FamilyResults } from './family.js';
+import { formatLedgerTable, type LedgerResults } from './ledger.js';
 import type { MappingCost } from './jsonpath-cost.js';
 import type { BootResult, UpstreamRun } from './run.js';
 import type { TargetCheck } from './targets.js';
@@ -16,6 +17,8 @@ export interface Results {
   readonly mapping: readonly MappingCost[];
   /** The capability-family run (bench/family.ts), absent from results written before it existed. */
   readonly family?: FamilyResults;
+  /** The role-change ledger run (bench/ledger.ts), absent from results written before it existed. */
+  readonly ledger?: LedgerResults;
   readonly targets?: readonly TargetCheck[];
   /** The 1-minute load average when the run ended (2 cores shared with other work: >2 means contended). */
   readonly load?: number;
@@ -81,6 +84,7 @@ export function formatReport(results: Results): string {
     ...results.mapping.map((c) => `| ${c.route} | \`${c.mapping}\` | ${fixed(c.parseUs, 0)} | ${fixed(c.mapUs, 0)} | ${fixed(c.stringifyUs, 0)} | ${c.outputBytes} |`),
     '',
     ...(results.family === undefined ? [] : [formatFamilyTable(results.family), '']),
+    ...(results.ledger === undefined ? [] : [formatLedgerTable(results.ledger), '']),
   ];
   return parts.join('\n');
 }

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { measureFamily } from './family.js';
+import { measureLedger } from './ledger.js';
 import { generateCapability } from './generate-capability.js';
 import { measureMappingCost, type MappingCost } from './jsonpath-cost.js';
 import { fixedRate, saturate, type Latency, type Saturation, type Target } from './load.js';
@@ -145,7 +146,8 @@ async function startServers(upstream: Upstream, logDir: string): Promise<Servers
     startJsonLineChild<{ url: string }>('minimal forwarder', [...TSX, forwarder, '--kind', 'minimal', '--upstream', upstream.url, '--token', upstream.token]),
     startGatewayChild('gateway', CLI, join(ROOT, 'capability.yaml'), upstream.url, env, join(logDir, 'gateway.log')),
     startGatewayChild('gateway (inbound keys)', CLI, join(ROOT, 'capability.yaml'), upstream.url, { ...env, GATEWAY_API_KEYS: BENCH_KEY_ENTRY }, join(logDir, 'keyed-gateway.log')),
-    startGatewayChild('gateway (bench capability)', CLI, join(ROOT, 'bench', 'capability.yaml'), upstream.url, env, join(logDir, 'bench-gateway.log')),
+    // The bench capability declares no x-ledger: GATEWAY_LEDGER=on records its PATCH, so the PATCH pair compares on with off.
+    startGatewayChild('gateway (bench capability)', CLI, join(ROOT, 'bench', 'capability.yaml'), upstream.url, { ...env, GATEWAY_LEDGER: 'on', GATEWAY_LEDGER_DIR: join(logDir, 'bench-ledger') }, join(logDir, 'bench-gateway.log')),
     startGatewayChild('gateway (ledger off)', CLI, join(ROOT, 'bench', 'capability.yaml'), upstream.url, { ...env, GATEWAY_LEDGER: 'off' }, join(logDir, 'unledgered-gateway.log')),
   ]);
   return {
@@ -368,8 +370,10 @@ async function main(): Promise<void> {
     const mapping: MappingCost[] = measureMappingCost(join(ROOT, 'bench', 'capability.yaml'), listBody ?? Buffer.alloc(0), settings.mappingIterations);
     log('capability family');
     const family = await measureFamily({ quick: settings.quick, log });
-    const targets = checkTargets(runs.find((r) => r.upstream === 'static'), boot, mapping, family);
-    const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, family, targets, load: loadAverage(), durationSeconds: (performance.now() - started) / 1000 };
+    log('role-change ledger');
+    const ledger = await measureLedger({ quick: settings.quick, log });
+    const targets = checkTargets(runs.find((r) => r.upstream === 'static'), boot, mapping, family, ledger);
+    const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, family, ledger, targets, load: loadAverage(), durationSeconds: (performance.now() - started) / 1000 };
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(formatReport(results));
     // The quick smoke (CI) measures too little to document; a full run regenerates docs/performance.md.

@@ -1,10 +1,11 @@
 /**
- * The speed and size targets of issues 19 and 16 (capability families), checked against one run's results.
+ * The speed and size targets of issues 19, 16 (capability families) and 15 (the ledger), checked against one run's results.
  * Ratios compare servers measured side by side in the same run; CPU figures
  * are the server processes' own CPU time per request (/proc/<pid>/stat), so
  * they hold when other work shares the machine, where throughput does not.
  */
 import type { FamilyResults } from './family.js';
+import type { LedgerResults } from './ledger.js';
 import type { MappingCost } from './jsonpath-cost.js';
 import type { BootResult, UpstreamRun, VariantResult } from './run.js';
 
@@ -63,8 +64,21 @@ export function checkFamilyTargets(f: FamilyResults): TargetCheck[] {
   ];
 }
 
+/** checkLedgerTargets evaluates issue 15's targets: the embedded ledger against the ledger off, side by side. */
+export function checkLedgerTargets(r: LedgerResults): TargetCheck[] {
+  const b = r.boot;
+  const p = r.patch;
+  return [
+    check('ledger: first boot CPU', `≤ ledger off + 1 s = ${(b.ledgerOff.cpuS + 1).toFixed(2)} s`, b.firstBoot.cpuS, b.ledgerOff.cpuS + 1, true, ' s'),
+    check('ledger: first boot peak RSS', `≤ ledger off + 50 MB = ${(b.ledgerOff.peakRssMb + 50).toFixed(0)} MB`, b.firstBoot.peakRssMb, b.ledgerOff.peakRssMb + 50, true, ' MB', 1),
+    check('ledger: CPU per ledgered PATCH', `≤ ledger off + 1.5 ms = ${(p.ledgerOff.cpuMsPerRequest + 1.5).toFixed(2)} ms`, p.ledgerOn.cpuMsPerRequest, p.ledgerOff.cpuMsPerRequest + 1.5, true, ' ms', 3),
+    check('ledger: PATCH throughput', '≥ 0.5× ledger off', p.ledgerOn.rps / p.ledgerOff.rps, 0.5, false, '×'),
+    check('ledger: a second process on a held store exits', '≤ 3000 ms', r.secondProcessExitMs, 3000, true, ' ms', 0),
+  ];
+}
+
 /** checkTargets evaluates every target on the static-upstream run (the fair comparison), the boot, the mapping costs and the family. */
-export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, mapping: readonly MappingCost[], family?: FamilyResults): TargetCheck[] {
+export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, mapping: readonly MappingCost[], family?: FamilyResults, ledger?: LedgerResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
   if (run !== undefined) {
     const fwdCpu = cpuUs(run, 'minimal forwarder');
@@ -90,5 +104,6 @@ export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, map
   checks.push(check(`${boot.operations}-operation capability: start to ready (wall)`, '< 1000 ms', boot.cliReadyMs, 1000, true, ' ms', 0));
   checks.push(check(`${boot.operations}-operation capability: start to ready (CPU)`, '< 1000 ms', boot.cliReadyCpuMs, 1000, true, ' ms', 0));
   if (family !== undefined) checks.push(...checkFamilyTargets(family));
+  if (ledger !== undefined) checks.push(...checkLedgerTargets(ledger));
   return checks;
 }
