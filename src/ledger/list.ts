@@ -57,7 +57,8 @@ export function encodeCursor(id: string): string {
   return Buffer.from(`v1:${id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): string {
+/** decodeCursor reads a cursor encodeCursor issued (ledger entries and schedules alike); a 400 otherwise. */
+export function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const m = /^v1:(\d{1,19})$/.exec(text);
   if (m === null) throw new GatewayError('NGW_ERR_VALIDATION', 'cursor is not one this gateway issued', { errors: [{ field: 'query.cursor', message: 'is invalid' }] });

@@ -7,7 +7,7 @@ import type { ValidateFunction } from 'ajv';
 import { asGatewayError } from '../core/errors.js';
 import { validationError } from '../core/field-errors.js';
 import { compileJsonValidator } from '../core/json-validation.js';
-import { jsonToolResult, problemToolResult, type BuiltinTool, type ToolResult } from '../core/tool.js';
+import { jsonToolResult, problemToolResult, type BuiltinTool, type ToolCallContext, type ToolResult } from '../core/tool.js';
 import { SCHEDULE_ARGUMENT, SCHEDULE_FILTER_SCHEMA, SCHEDULE_ID_SCHEMA, type ScheduleFilter, type ScheduleService } from './schedule.js';
 
 const CANCEL_SCHEMA = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: SCHEDULE_ID_SCHEMA } } as const;
@@ -33,41 +33,35 @@ export const CANCEL_SCHEDULE_TOOL = {
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
 } as const;
 
-let validateList: ValidateFunction | undefined;
-let validateCancel: ValidateFunction | undefined;
+/** validatedTool checks the arguments against `schema` (compiled on first use) and renders errors as problems. */
+function validatedTool(definition: BuiltinTool['definition'], scope: 'read' | 'write', schema: object, failure: string, run: (input: Record<string, unknown>, ctx: ToolCallContext) => Promise<Record<string, unknown>>): BuiltinTool {
+  let validate: ValidateFunction | undefined;
+  return {
+    definition,
+    scope,
+    async call(args, ctx): Promise<ToolResult> {
+      try {
+        validate ??= compileJsonValidator(schema);
+        const input = args ?? {};
+        if (!validate(input)) throw validationError('arguments', validate.errors ?? []);
+        return jsonToolResult(await run(input, ctx));
+      } catch (err) {
+        return problemToolResult(asGatewayError(err, failure), ctx.requestId, true);
+      }
+    },
+  };
+}
 
 /** scheduleTools serves the schedules to agents. */
 export function scheduleTools(service: ScheduleService): BuiltinTool[] {
   return [
-    {
-      definition: LIST_SCHEDULES_TOOL,
-      scope: 'read',
-      async call(args, ctx): Promise<ToolResult> {
-        try {
-          validateList ??= compileJsonValidator(SCHEDULE_FILTER_SCHEMA);
-          const input = args ?? {};
-          if (!validateList(input)) throw validationError('arguments', validateList.errors ?? []);
-          const page = await service.list(input as ScheduleFilter);
-          return jsonToolResult({ items: page.items, nextCursor: page.nextCursor });
-        } catch (err) {
-          return problemToolResult(asGatewayError(err, 'the scheduled changes could not be read'), ctx.requestId, true);
-        }
-      },
-    },
-    {
-      definition: CANCEL_SCHEDULE_TOOL,
-      scope: 'write',
-      async call(args, ctx): Promise<ToolResult> {
-        try {
-          validateCancel ??= compileJsonValidator(CANCEL_SCHEMA);
-          const input = args ?? {};
-          if (!validateCancel(input)) throw validationError('arguments', validateCancel.errors ?? []);
-          const cancelled = await service.cancel((input as { id: string }).id, ctx.caller?.id);
-          return jsonToolResult({ cancelled: true, schedule: cancelled });
-        } catch (err) {
-          return problemToolResult(asGatewayError(err, 'the scheduled change could not be cancelled'), ctx.requestId, true);
-        }
-      },
-    },
+    validatedTool(LIST_SCHEDULES_TOOL, 'read', SCHEDULE_FILTER_SCHEMA, 'the scheduled changes could not be read', async (input) => {
+      const page = await service.list(input as ScheduleFilter);
+      return { items: page.items, nextCursor: page.nextCursor };
+    }),
+    validatedTool(CANCEL_SCHEDULE_TOOL, 'write', CANCEL_SCHEMA, 'the scheduled change could not be cancelled', async (input, ctx) => ({
+      cancelled: true,
+      schedule: await service.cancel((input as { id: string }).id, ctx.caller?.id),
+    })),
   ];
 }

@@ -10,7 +10,7 @@ import { AcceptedAnswer } from '../core/accepted.js';
 import { GatewayError } from '../core/errors.js';
 import type { InvokeContext } from '../core/operation.js';
 import type { SqlRunner } from './database.js';
-import { encodeCursor } from './list.js';
+import { decodeCursor, encodeCursor } from './list.js';
 import { sqlFor } from './sql.js';
 import type { Clock } from './store.js';
 
@@ -228,12 +228,6 @@ export const SCHEDULED_ANSWER_SCHEMA = {
 export interface SchedulePage {
   readonly items: ScheduledChange[];
   readonly nextCursor: string | null;
-}
-
-function decodeCursor(cursor: string): string {
-  const m = /^v1:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (m === null) throw new GatewayError('NGW_ERR_VALIDATION', 'cursor is not one this gateway issued', { errors: [{ field: 'query.cursor', message: 'is invalid' }] });
-  return m[1] as string;
 }
 
 /** ScheduleService lists, reads and cancels schedules (REST routes and MCP tools). */
