@@ -3,7 +3,7 @@
  * scheduled (REST `Prefer: respond-async`, MCP `_schedule`), runs once at its due time against the simulator
  * through the same pipeline as a live call, is checked by the guard again at run time, survives a restart,
  * runs exactly once across two replicas sharing one PostgreSQL, and can be listed and cancelled.
- * The capability's minimum period is 2 s; the tests poll the schedule (events, not sleeps).
+ * The capability's minimum periods are 2 s and 6 s; the tests poll the schedule (events, not sleeps).
  */
 import t from 'tap';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -115,14 +115,18 @@ for (const target of targets()) {
     });
 
     await t.test('the guard is checked again at run time: a re-activation moves the schedule', async (t) => {
-      t.equal((await patch(1, { user_id: 12, role: 'AN' })).status, 200);
-      const accepted = await patch(1, { user_id: 12, role: 'DI' }, PREFER);
+      // The `slow` operation's 6 s period leaves time to restart the seat before the first due time.
+      const slow = (body: unknown, headers?: Record<string, string>): Promise<Reply> => call(base(), 'PATCH', '/v1/slow/1/memberships', body, headers);
+      t.equal((await slow({ user_id: 12, role: 'AN' })).status, 200);
+      const accepted = await slow({ user_id: 12, role: 'DI' }, PREFER);
+      t.equal(accepted.status, 202);
       const id = (accepted.json as { id: string; dueAt: string }).id;
       const firstDue = Date.parse((accepted.json as { dueAt: string }).dueAt);
       // Deactivate with an override and activate again: the seat's assignment restarts, so at the first due time the
       // scheduled deactivation is refused again and moves to the end of the new period.
-      t.equal((await patch(1, { user_id: 12, role: 'DI' }, { 'x-seat-guard-override': 'test: restart the seat' })).status, 200);
-      t.equal((await patch(1, { user_id: 12, role: 'AN' })).status, 200);
+      t.equal((await slow({ user_id: 12, role: 'DI' }, { 'x-seat-guard-override': 'test: restart the seat' })).status, 200);
+      t.equal((await slow({ user_id: 12, role: 'AN' })).status, 200);
+      t.ok(Date.now() < firstDue, 'the seat was re-activated before the first due time');
       const done = await settled(base(), id);
       t.equal(done.status, 'succeeded', JSON.stringify(done));
       t.ok(done.reschedules >= 1, `rescheduled ${done.reschedules} time(s)`);
@@ -154,8 +158,10 @@ for (const target of targets()) {
     });
 
     await t.test('a schedule survives a restart: stopped before its due time, it runs after the next start', async (t) => {
-      t.equal((await patch(2, { user_id: 12, role: 'AN' })).status, 200);
-      const accepted = await patch(2, { user_id: 12, role: 'DI' }, PREFER);
+      // The `slow` operation (6 s): the gateway is surely stopped before the due time, even on a loaded machine.
+      t.equal((await call(base(), 'PATCH', '/v1/slow/2/memberships', { user_id: 12, role: 'AN' })).status, 200);
+      const accepted = await call(base(), 'PATCH', '/v1/slow/2/memberships', { user_id: 12, role: 'DI' }, PREFER);
+      t.equal(accepted.status, 202);
       const id = (accepted.json as { id: string }).id;
       await gw.close();
       t.equal(deactivations(sim, 2, 12), 0, 'not run before the stop');
