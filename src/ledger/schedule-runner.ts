@@ -135,7 +135,7 @@ export class ScheduleRunner {
     try {
       const values = JSON.parse(row.inputs) as InputValues;
       const res = await this.invoker.invoke(call, values, ctx);
-      await res.body.dump().catch(() => undefined);
+      await res.discard().catch(() => undefined);
       this.logger.info({ scheduleId: row.id, reqId: ctx.requestId, operation: row.operation, upstreamStatus: res.statusCode }, 'scheduled change ran');
     } catch (err) {
       if (err instanceof ScheduleLostError) {
