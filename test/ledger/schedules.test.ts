@@ -5,6 +5,7 @@
  * runs exactly once across two replicas sharing one PostgreSQL, and can be listed and cancelled.
  * The capability's minimum periods are 2 s and 6 s; the tests poll the schedule (events, not sleeps).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { LedgerEntry } from '../../src/ledger/entry.js';
@@ -123,12 +124,17 @@ for (const target of targets()) {
       const id = (accepted.json as { id: string; dueAt: string }).id;
       const firstDue = Date.parse((accepted.json as { dueAt: string }).dueAt);
       // Deactivate with an override and activate again: the seat's assignment restarts, so at the first due time the
-      // scheduled deactivation is refused again and moves to the end of the new period.
+      // scheduled deactivation is refused again and moves to the end of the new period. The re-activation comes 2 s
+      // after the first one on purpose: were it immediate, the new period would end a few ms after the first due time
+      // and a runner woken a little late on a busy machine would rightly find the change allowed, with no reschedule.
+      await delay(Math.max(0, firstDue - 6000 + 2000 - Date.now()));
       t.equal((await slow({ user_id: 12, role: 'DI' }, { 'x-seat-guard-override': 'test: restart the seat' })).status, 200);
+      const reactivatedNotBefore = Date.now();
       t.equal((await slow({ user_id: 12, role: 'AN' })).status, 200);
       t.ok(Date.now() < firstDue, 'the seat was re-activated before the first due time');
       const done = await settled(base(), id);
       t.equal(done.status, 'succeeded', JSON.stringify(done));
+      t.ok(Date.parse(done.completedAt ?? '') >= reactivatedNotBefore + 6000, 'run only once the new period had passed');
       t.ok(done.reschedules >= 1, `rescheduled ${done.reschedules} time(s)`);
       t.ok(Date.parse(done.dueAt) > firstDue, 'due later than first planned');
       t.equal(deactivations(sim, 1, 12), 2, 'the override and the scheduled run, nothing else');
