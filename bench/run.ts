@@ -376,8 +376,8 @@ async function main(): Promise<void> {
     const results = { date: new Date().toISOString(), machine: machine(), settings, runs, boot, mapping, family, ledger, targets, load: loadAverage(), durationSeconds: (performance.now() - started) / 1000 };
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(formatReport(results));
-    // The quick smoke (CI) measures too little to document; a full run regenerates docs/performance.md.
-    if (!settings.quick) renderPerformanceDoc(join(ROOT, 'bench', 'results.json'), join(ROOT, 'docs', 'performance.md'));
+    // The quick smoke (CI) measures too little to document; a full run regenerates docs/performance.md and README's targets.
+    if (!settings.quick) renderPerformanceDoc(join(ROOT, 'bench', 'results.json'), join(ROOT, 'docs', 'performance.md'), join(ROOT, 'README.md'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await stopAll();
