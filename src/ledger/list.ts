@@ -71,29 +71,55 @@ function timestamp(name: string, value: string): number {
   return t;
 }
 
+/** PageQuery collects the conditions of a page query and their parameters, in the dialect's placeholders. */
+export class PageQuery {
+  readonly params: unknown[] = [];
+  private readonly conditions: string[] = [];
+
+  constructor(private readonly placeholder: (n: number) => string) {}
+
+  /** bind adds `value` and returns how the query refers to it (text by default; a time or an id through `param`). */
+  bind(value: unknown, param: (n: number) => string = this.placeholder): string {
+    this.params.push(value);
+    return param(this.params.length);
+  }
+
+  /** where adds a condition; each `#` in `clause` stands for `value`. */
+  where(clause: string, value: unknown, param?: (n: number) => string): void {
+    this.conditions.push(clause.replaceAll('#', this.bind(value, param)));
+  }
+
+  /** whereClause is `WHERE …` of the conditions added, or nothing. */
+  whereClause(): string {
+    return this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')}` : '';
+  }
+}
+
+/** pageLimit bounds a filter's `limit`. */
+export function pageLimit(limit: number | undefined): number {
+  return Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+}
+
+/** toPage keeps `limit` of the `limit + 1` rows a page query asks for, with the next page's cursor when there were more. */
+export function toPage<R, T extends { readonly id: string }>(rows: readonly R[], limit: number, map: (row: R) => T): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit).map(map);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };
+}
+
 /** listEntries returns one page of entries matching `filter`, newest first. */
 export async function listEntries(db: SqlRunner, filter: LedgerFilter): Promise<LedgerPage> {
   const sql = sqlFor(db.dialect);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  // `#` marks where the value goes; the dialect says how a text, time or id parameter is written.
-  const add = (clause: string, value: unknown, param: (n: number) => string = sql.placeholder): void => {
-    params.push(value);
-    where.push(clause.replaceAll('#', param(params.length)));
-  };
-  if (filter.organization !== undefined) add('e.organization_id = #', filter.organization);
-  if (filter.user !== undefined) add('e.user_id = #', filter.user);
-  if (filter.operation !== undefined) add('(e.operation = # OR e.exposed_as = #)', filter.operation);
-  if (filter.status !== undefined) add(`${sql.status} = #`, filter.status);
-  if (filter.capability !== undefined) add('e.capability = #', filter.capability);
-  if (filter.since !== undefined) add('e.recorded_at >= #', timestamp('since', filter.since), sql.timeParam);
-  if (filter.until !== undefined) add('e.recorded_at < #', timestamp('until', filter.until), sql.timeParam);
-  if (filter.cursor !== undefined) add('e.id < #', decodeCursor(filter.cursor), sql.idParam);
-  const limit = Math.min(Math.max(filter.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
-  params.push(limit + 1);
-  const text = `SELECT ${sql.entryColumns} FROM ledger_entries e ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id DESC LIMIT ${sql.placeholder(params.length)}`;
-  const rows = await db.query<EntryRow>(text, params);
-  const items = rows.slice(0, limit).map(toEntry);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };
+  const q = new PageQuery(sql.placeholder);
+  if (filter.organization !== undefined) q.where('e.organization_id = #', filter.organization);
+  if (filter.user !== undefined) q.where('e.user_id = #', filter.user);
+  if (filter.operation !== undefined) q.where('(e.operation = # OR e.exposed_as = #)', filter.operation);
+  if (filter.status !== undefined) q.where(`${sql.status} = #`, filter.status);
+  if (filter.capability !== undefined) q.where('e.capability = #', filter.capability);
+  if (filter.since !== undefined) q.where('e.recorded_at >= #', timestamp('since', filter.since), sql.timeParam);
+  if (filter.until !== undefined) q.where('e.recorded_at < #', timestamp('until', filter.until), sql.timeParam);
+  if (filter.cursor !== undefined) q.where('e.id < #', decodeCursor(filter.cursor), sql.idParam);
+  const limit = pageLimit(filter.limit);
+  const text = `SELECT ${sql.entryColumns} FROM ledger_entries e ${q.whereClause()} ORDER BY e.id DESC LIMIT ${q.bind(limit + 1)}`;
+  return toPage(await db.query<EntryRow>(text, q.params), limit, toEntry);
 }

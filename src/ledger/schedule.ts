@@ -10,7 +10,7 @@ import { AcceptedAnswer } from '../core/accepted.js';
 import { GatewayError } from '../core/errors.js';
 import type { InvokeContext } from '../core/operation.js';
 import type { SqlRunner } from './database.js';
-import { decodeCursor, encodeCursor } from './list.js';
+import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_PAGE_SIZE, PageQuery, pageLimit, toPage } from './list.js';
 import { sqlFor } from './sql.js';
 import type { Clock } from './store.js';
 
@@ -174,7 +174,7 @@ export const SCHEDULE_FILTER_SCHEMA = {
     organization: { type: 'string', maxLength: 64, description: 'Organization id.' },
     user: { type: 'string', maxLength: 64, description: 'Target user id.' },
     cursor: { type: 'string', maxLength: 64, description: 'nextCursor of the previous page.' },
-    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
   },
 } as const;
 
@@ -224,7 +224,7 @@ export const SCHEDULED_ANSWER_SCHEMA = {
   },
 } as const;
 
-/** SchedulePage is one page of schedules, soonest due first. */
+/** SchedulePage is one page of schedules, newest first. */
 export interface SchedulePage {
   readonly items: ScheduledChange[];
   readonly nextCursor: string | null;
@@ -240,29 +240,16 @@ export class ScheduleService {
   /** list returns schedules newest first (by id), filtered. */
   async list(filter: ScheduleFilter): Promise<SchedulePage> {
     const sql = sqlFor(this.db.dialect);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: string, value: unknown, param: (n: number) => string = sql.placeholder): void => {
-      params.push(value);
-      where.push(clause.replace('#', param(params.length)));
-    };
-    if (filter.organization !== undefined) add('s.organization_id = #', filter.organization);
-    if (filter.user !== undefined) add('s.user_id = #', filter.user);
-    if (filter.cursor !== undefined) add('s.id < #', decodeCursor(filter.cursor), sql.idParam);
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
+    const q = new PageQuery(sql.placeholder);
+    if (filter.organization !== undefined) q.where('s.organization_id = #', filter.organization);
+    if (filter.user !== undefined) q.where('s.user_id = #', filter.user);
+    if (filter.cursor !== undefined) q.where('s.id < #', decodeCursor(filter.cursor), sql.idParam);
+    const limit = pageLimit(filter.limit);
     // The status of a started run derives from its entry, so that filter applies to the derived column.
-    const inner = `SELECT ${sql.scheduleColumns} FROM ledger_schedules s ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`;
-    let text = `SELECT * FROM (${inner}) v`;
-    if (filter.status !== undefined) {
-      params.push(filter.status);
-      text += ` WHERE v.status = ${sql.placeholder(params.length)}`;
-    }
-    params.push(limit + 1);
-    text += ` ORDER BY CAST(v.id AS BIGINT) DESC LIMIT ${sql.placeholder(params.length)}`;
-    const rows = await this.db.query<ScheduleRow>(text, params);
-    const items = rows.slice(0, limit).map(toSchedule);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };
+    let text = `SELECT * FROM (SELECT ${sql.scheduleColumns} FROM ledger_schedules s ${q.whereClause()}) v`;
+    if (filter.status !== undefined) text += ` WHERE v.status = ${q.bind(filter.status)}`;
+    text += ` ORDER BY CAST(v.id AS BIGINT) DESC LIMIT ${q.bind(limit + 1)}`;
+    return toPage(await this.db.query<ScheduleRow>(text, q.params), limit, toSchedule);
   }
 
   /** get returns one schedule; 404 when unknown. */
