@@ -6,13 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import t from 'tap';
-import { buildRestServer } from '../../src/adapters/rest/server.js';
-import { loadCapability } from '../../src/capability/index.js';
-import { Invoker } from '../../src/core/invoker.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { DISABLED_AUTH } from '../../src/security/inbound-auth.js';
-import { UpstreamClient } from '../../src/upstream/client.js';
-import { UpstreamPools } from '../../src/upstream/pools.js';
+import { buildTestRestServer } from '../helpers/rest-server.js';
 
 const moduleCache = createRequire(import.meta.url).cache;
 
@@ -21,19 +15,7 @@ function loaded(fragment: string): boolean {
 }
 
 t.test('Swagger UI and YAML load on first use', async (t) => {
-  const { capability } = loadCapability('capability.yaml', { env: { LABEL_STUDIO_API_KEY: 'k' }, baseUris: { '*': 'http://127.0.0.1:9' } });
-  const pools = new UpstreamPools();
-  t.teardown(() => pools.close());
-  const app = buildRestServer(capability.rest[0]!, { invoker: new Invoker(new UpstreamClient(pools, { timeoutMs: 5_000, userAgent: 'test' }), []), maxResponseBytes: 1 << 20 }, {
-    logger: createLogger('silent'),
-    bodyLimitBytes: 1 << 20,
-    requestTimeoutMs: 30_000,
-    keepAliveTimeoutMs: 5_000,
-    model: capability.model,
-    mcp: capability.mcp,
-    auth: DISABLED_AUTH,
-  });
-  t.teardown(() => app.close());
+  const app = buildTestRestServer(t, 'capability.yaml', { env: { LABEL_STUDIO_API_KEY: 'k' } });
   await app.ready();
   t.notOk(loaded('@fastify/swagger-ui'), 'Swagger UI is not loaded at start-up');
   t.notOk(loaded('@fastify/static'), 'nor its static file server');

@@ -11,14 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { buildRestServer, fastPathOf } from '../../src/adapters/rest/server.js';
-import { loadCapability } from '../../src/capability/index.js';
-import { Invoker } from '../../src/core/invoker.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { DISABLED_AUTH } from '../../src/security/inbound-auth.js';
-import { UpstreamClient } from '../../src/upstream/client.js';
-import { UpstreamPools } from '../../src/upstream/pools.js';
+import { fastPathOf } from '../../src/adapters/rest/server.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
+import { buildTestRestServer } from '../helpers/rest-server.js';
 
 const UPSTREAM: Record<string, { status: number; body: string; headers: Record<string, string> }> = {
   '/api/organizations/1': { status: 200, body: '{"id":1,"title":"Café"}', headers: { 'content-type': 'application/json', etag: '"v1"', 'set-cookie': 'a=b', server: 'upstream' } },
@@ -210,25 +205,11 @@ t.test('the fast path serves every GET route with path, query and header inputs 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'things.yaml');
   writeFileSync(file, THINGS);
-  const pools = new UpstreamPools();
-  t.teardown(() => pools.close());
-  const invoker = new Invoker(new UpstreamClient(pools, { timeoutMs: 5_000, userAgent: 'test' }), []);
   for (const [path, env, gets] of [
     ['capability.yaml', { LABEL_STUDIO_API_KEY: 'k' }, 2],
     [file, { LABEL_STUDIO_API_KEY: 'k', UP_BASE_URI: 'http://127.0.0.1:9' }, 1],
   ] as const) {
-    const { capability } = loadCapability(path, { env, baseUris: { '*': 'http://127.0.0.1:9' } });
-    const app = buildRestServer(capability.rest[0]!, { invoker, maxResponseBytes: 1 << 20 }, {
-      logger: createLogger('silent'),
-      bodyLimitBytes: 1 << 20,
-      requestTimeoutMs: 30_000,
-      keepAliveTimeoutMs: 5_000,
-      model: capability.model,
-      mcp: capability.mcp,
-      auth: DISABLED_AUTH,
-      corsOrigins: ['https://app.example'],
-    });
-    t.teardown(() => app.close());
+    const app = buildTestRestServer(t, path, { env, options: { corsOrigins: ['https://app.example'] } });
     t.equal(fastPathOf(app)?.size, gets, `${path}: every GET route (list with its query, get, things with query and header) is on the fast path, CORS on`);
   }
 });

@@ -4,36 +4,19 @@
  */
 import { connect } from 'node:net';
 import t from 'tap';
-import { buildRestServer } from '../../src/adapters/rest/server.js';
-import { loadCapability } from '../../src/capability/index.js';
-import { Invoker } from '../../src/core/invoker.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { DISABLED_AUTH } from '../../src/security/inbound-auth.js';
-import { UpstreamClient } from '../../src/upstream/client.js';
-import { UpstreamPools } from '../../src/upstream/pools.js';
+import { buildTestRestServer } from '../helpers/rest-server.js';
 import { send } from './fixture.js';
 
 const HEADERS_TIMEOUT_MS = 300;
 
 t.test('headers trickling in past headersTimeout get 408 and the connection closes', async (t) => {
-  const { capability } = loadCapability('capability.yaml', { env: { LABEL_STUDIO_API_KEY: 'unused' }, baseUris: { '*': 'http://127.0.0.1:9' } });
-  const pools = new UpstreamPools();
-  const invoker = new Invoker(new UpstreamClient(pools, { timeoutMs: 1000, userAgent: 'test' }), []);
-  const app = buildRestServer(capability.rest[0]!, { invoker, maxResponseBytes: 1024 }, {
-    logger: createLogger('silent'),
-    bodyLimitBytes: 1024,
-    requestTimeoutMs: 5_000,
-    keepAliveTimeoutMs: 5_000,
-    headersTimeoutMs: HEADERS_TIMEOUT_MS,
-    auth: DISABLED_AUTH,
-    model: capability.model,
-    mcp: capability.mcp,
+  const app = buildTestRestServer(t, 'capability.yaml', {
+    env: { LABEL_STUDIO_API_KEY: 'unused' },
+    upstreamTimeoutMs: 1000,
+    maxResponseBytes: 1024,
+    options: { bodyLimitBytes: 1024, requestTimeoutMs: 5_000, headersTimeoutMs: HEADERS_TIMEOUT_MS },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(async () => {
-    await app.close();
-    await pools.close();
-  });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
 
