@@ -2,6 +2,8 @@
  * Inbound authentication and authorization, shared by the REST and MCP
  * adapters: a presented key is hashed and compared against every configured
  * hash in constant time; read-only operations need `read`, the others `write`.
+ * A key that matched is remembered (by the presented string, per key set), so
+ * the next request with it skips the hash.
  *
  * For the MCP adapter: startGateway's `RunningGateway.auth` is the instance;
  * on `tools/call` call `auth.check(httpRequestHeaders, tool)` and, when it
@@ -19,9 +21,10 @@ import type { ApiKey, Scope } from './api-keys.js';
 /** Sent with every 401 (RFC 6750 §3); the realm names what the key is for. */
 export const WWW_AUTHENTICATE = 'Bearer realm="naftiko-gateway"';
 
-const BEARER = /^bearer[ \t]+([^ \t]+)[ \t]*$/i;
 /** Longer values are refused before hashing, so a huge header costs nothing. */
 const MAX_KEY_CHARS = 512;
+/** VERIFIED_MAX bounds the remembered keys (only keys that matched are remembered: one string per configured key in practice). */
+const VERIFIED_MAX = 1024;
 const ZERO_HASH = Buffer.alloc(32);
 
 function unauthenticated(detail: string): GatewayError {
@@ -35,17 +38,45 @@ function presentedKey(headers: IncomingHttpHeaders): string | GatewayError {
   if (Array.isArray(apiKey)) return unauthenticated('send one x-api-key header');
   if (apiKey !== undefined && apiKey !== '') return apiKey;
   if (authorization !== undefined) {
-    const m = BEARER.exec(authorization);
-    if (m !== null) return m[1] as string;
+    const token = bearerToken(authorization);
+    if (token !== undefined) return token;
     return unauthenticated('the Authorization header must use the Bearer scheme with a gateway API key');
   }
   return unauthenticated('a gateway API key is required (Authorization: Bearer <key> or x-api-key)');
+}
+
+const BEARER_LOWER = 'bearer';
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+/**
+ * bearerToken reads `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1) as
+ * /^bearer[ \t]+([^ \t]+)[ \t]*$/i would, without a match array per request.
+ */
+function bearerToken(value: string): string | undefined {
+  if (value.length < 8 || !isBlank(value.charCodeAt(6))) return undefined;
+  // ASCII case folding only, as the regex's `i` flag does here: `c | 0x20` is the letter's lower case.
+  for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER_LOWER.charCodeAt(i)) return undefined;
+  let start = 7;
+  while (start < value.length && isBlank(value.charCodeAt(start))) start++;
+  let end = start;
+  while (end < value.length && !isBlank(value.charCodeAt(end))) end++;
+  if (end === start) return undefined;
+  for (let i = end; i < value.length; i++) if (!isBlank(value.charCodeAt(i))) return undefined;
+  return value.slice(start, end);
 }
 
 /** InboundAuth checks gateway API keys; with no keys configured it is disabled and lets everything through. */
 export class InboundAuth {
   private readonly keys: readonly ApiKey[];
   private readonly callers: readonly Caller[];
+  /**
+   * Presented strings whose hash matched a key, and that key's caller. A key set never changes
+   * in place (another set is another instance), so an entry cannot outlive its key.
+   */
+  private readonly verified = new Map<string, Caller>();
 
   constructor(keys: readonly ApiKey[]) {
     this.keys = keys;
@@ -71,6 +102,8 @@ export class InboundAuth {
     if (!this.enabled) return undefined;
     const key = presentedKey(headers);
     if (key instanceof GatewayError) return key;
+    const known = this.verified.get(key);
+    if (known !== undefined) return known;
     // One-shot hashing: no Hash object per request.
     const hash = key.length > MAX_KEY_CHARS ? ZERO_HASH : digest('sha256', key, 'buffer');
     // Every configured hash is compared, with no early exit, so timing does not reveal which key (or prefix) matched.
@@ -79,7 +112,10 @@ export class InboundAuth {
       if (timingSafeEqual(hash, (this.keys[i] as ApiKey).hash) && match === -1) match = i;
     }
     if (match === -1 || hash === ZERO_HASH) return unauthenticated('the gateway API key is not valid');
-    return this.callers[match] as Caller;
+    const caller = this.callers[match] as Caller;
+    if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+    this.verified.set(key, caller);
+    return caller;
   }
 
   /** authorize returns a 403 when the caller lacks the scope the call needs, else undefined. */

@@ -1,15 +1,16 @@
 /**
- * The per-operation call pipeline, composed once (at an operation's first
- * call) from what is on for that operation: the retry loop only when it may
- * be retried, the breaker only when breaking is on, pacing only when its
- * upstream is rate-limited or it is spaced. A stage that is off is not a
- * pass-through frame: it is absent, so a call walks only what it needs.
+ * The per-operation call pipeline, set up once (at an operation's first
+ * call) from what is on for that operation: retries only when it may be
+ * retried, the breaker only when breaking is on, pacing only when its
+ * upstream is rate-limited or it is spaced. The stages are not frames that
+ * wrap each other: they run inline in one async function, a stage that is off
+ * is a skipped branch, and a wait is awaited only when one is due.
  */
 import type { Dispatcher, Pool } from 'undici';
 import type { CompiledOperation } from '../capability/compiled.js';
 import { transportError, upstreamTimeout } from '../core/classify.js';
 import { GatewayError } from '../core/errors.js';
-import { WAIT, type UpstreamBreaker } from './breakers.js';
+import { ADMITTED, WAIT, type Admission, type UpstreamBreaker } from './breakers.js';
 import type { CredentialProvider } from './credentials.js';
 import { CallDeadline } from './deadline.js';
 import { openExchange, type UpstreamExchange } from './exchange.js';
@@ -121,9 +122,6 @@ class UpstreamRequest implements Dispatcher.DispatchOptions {
   }
 }
 
-type Attempt = (this: CallPipeline, request: UpstreamRequest, deadline: CallDeadline) => Promise<UpstreamResponse>;
-type Send = (this: CallPipeline, request: UpstreamRequest, deadline: CallDeadline) => Promise<UpstreamResponse>;
-
 /** CallPipeline sends one operation's calls through the stages that are on for it. */
 export class CallPipeline {
   readonly op: CompiledOperation;
@@ -137,12 +135,6 @@ export class CallPipeline {
   private readonly breaker: UpstreamBreaker | undefined;
   private readonly pacer: Pacer | undefined;
   private readonly observer: UpstreamObserver | undefined;
-  /** The outermost stage: the retry loop, or one attempt. */
-  private readonly run: Send;
-  /** One attempt: through the breaker, paced, or the bare transport. */
-  private readonly attempt: Attempt;
-  /** Below the breaker: paced, or the bare transport. */
-  private readonly guarded: Attempt;
 
   constructor(parts: PipelineParts) {
     this.op = parts.op;
@@ -156,93 +148,110 @@ export class CallPipeline {
     this.breaker = parts.breaker;
     this.pacer = parts.pacer;
     this.observer = parts.observer;
-    this.guarded = this.pacer === undefined ? this.transport : this.paced;
-    this.attempt = this.breaker === undefined ? this.guarded : this.broken;
-    this.run = this.retries > 0 ? this.retrying : this.attempt;
   }
 
-  /** send performs one call within the operation's deadline; the caller must consume or dump the body. */
+  /**
+   * send performs one call within the operation's deadline; the caller must consume or dump the body.
+   * Every stage runs inline in this one async frame (an await per stage and attempt cost more than the
+   * stages themselves); a stage that is off is a skipped branch, and a wait only happens when one is due.
+   */
   async send(values: InputValues, ctx: CallContext): Promise<UpstreamResponse> {
+    const op = this.op;
+    const breaker = this.breaker;
     const deadline = new CallDeadline(this.timeoutMs, ctx.signal);
     try {
-      return await this.run(new UpstreamRequest(this.op, values, ctx, this.userAgent, deadline), deadline);
+      const request = new UpstreamRequest(op, values, ctx, this.userAgent, deadline);
+      for (let attempt = 0; ; attempt++) {
+        // The breaker's admission; an open circuit throws its 503 here, before the attempt.
+        let admission: Admission = ADMITTED;
+        if (breaker !== undefined) {
+          admission = breaker.enter();
+          while (admission === WAIT) {
+            await breaker.verdict();
+            admission = breaker.enter();
+          }
+        }
+        let res: UpstreamResponse;
+        try {
+          if (this.pacer !== undefined) {
+            const waitMs = this.pace(deadline);
+            if (waitMs > 0) await this.paceWait(waitMs, deadline);
+          }
+          res = await this.transport(request, deadline);
+        } catch (err) {
+          breaker?.leave(admission, err instanceof GatewayError ? err.code : 'NGW_ERR_UPSTREAM_UNREACHABLE');
+          // Attempts that failed to connect are repeated, within the deadline.
+          if (attempt < this.retries && err instanceof GatewayError && err.code === 'NGW_ERR_UPSTREAM_UNREACHABLE') {
+            const delayMs = backoffMs(attempt, op, this.retry);
+            if (deadline.allows(delayMs)) {
+              this.observer?.retry(op, err.code);
+              await sleep(delayMs);
+              continue;
+            }
+          }
+          throw err;
+        }
+        const status = res.statusCode;
+        breaker?.leave(admission, status);
+        if (attempt >= this.retries || !RETRY_STATUSES.has(status)) return res;
+        const delayMs = parseRetryAfterMs(res.headers['retry-after'], Date.now()) ?? backoffMs(attempt, op, this.retry);
+        // Beyond the budget the caller gets the upstream's own answer, Retry-After included.
+        if (!deadline.allows(delayMs)) return res;
+        await res.discard().catch(ignore);
+        this.observer?.retry(op, status);
+        await sleep(delayMs);
+      }
     } finally {
       deadline.settle();
     }
   }
 
-  /** retrying repeats attempts that failed to connect or answered a retryable status, within the deadline. */
-  private async retrying(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
-    const op = this.op;
-    for (let attempt = 0; ; attempt++) {
-      let res: UpstreamResponse;
-      try {
-        res = await this.attempt(request, deadline);
-      } catch (err) {
-        if (attempt < this.retries && err instanceof GatewayError && err.code === 'NGW_ERR_UPSTREAM_UNREACHABLE') {
-          const delayMs = backoffMs(attempt, op, this.retry);
-          if (deadline.allows(delayMs)) {
-            this.observer?.retry(op, err.code);
-            await sleep(delayMs);
-            continue;
-          }
-        }
-        throw err;
-      }
-      const status = res.statusCode;
-      if (attempt >= this.retries || !RETRY_STATUSES.has(status)) return res;
-      const delayMs = parseRetryAfterMs(res.headers['retry-after'], Date.now()) ?? backoffMs(attempt, op, this.retry);
-      // Beyond the budget the caller gets the upstream's own answer, Retry-After included.
-      if (!deadline.allows(delayMs)) return res;
-      await res.discard().catch(ignore);
-      this.observer?.retry(op, status);
-      await sleep(delayMs);
-    }
-  }
-
-  /** broken sends one attempt through the upstream's circuit breaker. */
-  private async broken(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
-    const breaker = this.breaker as UpstreamBreaker;
-    let admission = breaker.enter();
-    while (admission === WAIT) {
-      await breaker.verdict();
-      admission = breaker.enter();
-    }
-    let res: UpstreamResponse;
-    try {
-      res = await this.guarded(request, deadline);
-    } catch (err) {
-      breaker.leave(admission, err instanceof GatewayError ? err.code : 'NGW_ERR_UPSTREAM_UNREACHABLE');
-      throw err;
-    }
-    breaker.leave(admission, res.statusCode);
-    return res;
-  }
-
-  /** paced waits for the outbound pace, then sends (no async frame when there is no wait). */
-  private paced(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+  /** pace books the outbound slot and returns the wait for it; a wait beyond the deadline is a 503 (throttled). */
+  private pace(deadline: CallDeadline): number {
     const waitMs = (this.pacer as Pacer).reserve(deadline.at - Date.now());
-    if (waitMs < 0) {
-      return Promise.reject(
-        new GatewayError('NGW_ERR_UPSTREAM_THROTTLED', `calls to ${this.op.key} are queued beyond its ${deadline.timeoutMs} ms deadline`, {
-          headers: { 'retry-after': '1' },
-        }),
-      );
-    }
-    return waitMs === 0 ? this.transport(request, deadline) : this.pacedAfter(waitMs, request, deadline);
+    if (waitMs >= 0) return waitMs;
+    throw new GatewayError('NGW_ERR_UPSTREAM_THROTTLED', `calls to ${this.op.key} are queued beyond its ${deadline.timeoutMs} ms deadline`, {
+      headers: { 'retry-after': '1' },
+    });
   }
 
-  private async pacedAfter(waitMs: number, request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+  private async paceWait(waitMs: number, deadline: CallDeadline): Promise<void> {
     try {
       await deadline.wait(waitMs);
     } catch (err) {
       throw classify(err, this.op, deadline);
     }
-    return this.transport(request, deadline);
   }
 
-  /** transport performs one upstream request with the current credential. */
-  private async transport(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+  /**
+   * transport performs one upstream request with the current credential. Not async itself on the common
+   * path (a cached credential, no refresh possible): the exchange's own promise is observed and classified.
+   */
+  private transport(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+    const credential = this.credential;
+    if (credential.refreshable) return this.refreshingTransport(request, deadline);
+    const started = performance.now();
+    const used = credential.headerValue();
+    if (typeof used === 'object') return this.refreshingTransport(request, deadline);
+    const headerName = this.headerName;
+    if (headerName !== undefined && used !== undefined) request.headers[headerName] = used;
+    return this.observed(exchange(this.pool, request, deadline), started, deadline);
+  }
+
+  private async observed(pending: Promise<UpstreamResponse>, started: number, deadline: CallDeadline): Promise<UpstreamResponse> {
+    try {
+      const res = await pending;
+      this.observer?.attempt(this.op, res.statusCode, performance.now() - started);
+      return res;
+    } catch (err) {
+      const error = classify(err, this.op, deadline);
+      this.observer?.attempt(this.op, error.code, performance.now() - started);
+      throw error;
+    }
+  }
+
+  /** refreshingTransport awaits a credential being fetched, and refreshes it once when the upstream answers 401. */
+  private async refreshingTransport(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
     const observer = this.observer;
     const headerName = this.headerName;
     const credential = this.credential;

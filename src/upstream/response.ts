@@ -64,3 +64,10 @@ export async function readMappedOutput(call: CompiledCall, res: UpstreamResponse
   const document = decodeBody(call, text);
   return call.output.map(document);
 }
+
+/** readMappedJson is readMappedOutput's result as JSON text (what REST sends), written as it is mapped. */
+export async function readMappedJson(call: CompiledCall, res: UpstreamResponse, maxBytes: number, timeoutMs: number): Promise<string | undefined> {
+  const bytes = res.bytes !== undefined && res.bytes.length <= maxBytes ? res.bytes : await readBodyBytes(call, res, maxBytes, timeoutMs);
+  if (bytes.length === 0) return undefined;
+  return call.output.toJson(decodeBody(call, bytes.toString('utf8')));
+}

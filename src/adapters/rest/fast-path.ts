@@ -31,7 +31,7 @@ import type { InboundAuth } from '../../security/inbound-auth.js';
 import type { RestRoute, RestTable } from './route-table.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { LightSignal } from '../../upstream/deadline.js';
-import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
+import { readFramedBody, readMappedJson } from '../../upstream/response.js';
 import { objectSchemaOf, type ObjectSchema } from '../input-schema.js';
 import { collectInputs } from './inputs.js';
 import { createValidatorCompiler } from '../validation.js';
@@ -296,7 +296,8 @@ export class RestFastPath {
         } else pipeline(upstream.body, res, ignoreStreamError);
         return;
       }
-      const bytes = await readFramedBody(route, upstream, timeoutMs);
+      // A collected body (exchange.ts) is at hand: no async read for it.
+      const bytes = upstream.bytes ?? (await readFramedBody(route, upstream, timeoutMs));
       // A string is written with the headers in one write(); valid UTF-8 round-trips byte for byte.
       const text = isUtf8(bytes);
       const headers = this.headersOf(state, notes, upstreamHeaders, text);
@@ -305,15 +306,14 @@ export class RestFastPath {
       res.end(head ? undefined : text ? bytes.toString('utf8') : bytes);
       return;
     }
-    const output = await readMappedOutput(route, upstream, this.options.maxResponseBytes, timeoutMs);
+    const json = await readMappedJson(route, upstream, this.options.maxResponseBytes, timeoutMs);
     const headers = this.headersOf(state, notes, upstreamHeaders, false, true);
-    if (output === undefined) {
+    if (json === undefined) {
       headers.push('content-length', '0');
       res.writeHead(status, headers);
       res.end();
       return;
     }
-    const json = JSON.stringify(output);
     headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(json)));
     res.writeHead(status, headers);
     res.end(head ? undefined : json);
