@@ -6,6 +6,7 @@
  */
 import { compile, type JSONValue } from 'json-p3';
 import type { OutputParameterModel } from '../capability/model.js';
+import { jsonString } from '../core/json-string.js';
 import { queryMapper, type Mapper } from './jsonpath.js';
 
 /** Serializer renders a document's mapped output as JSON text: exactly `JSON.stringify(map(document))`. */
@@ -68,13 +69,9 @@ function compileProperties(properties: readonly OutputParameterModel[]): Mapper 
   };
 }
 
-// What JSON.stringify escapes in a string (RFC 8259 §7; lone surrogates since ES2019): any of it sends the
-// string to JSON.stringify, the rest is quoted as is.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 /** jsonOf is JSON.stringify of one mapped value, without its call for the common scalars. */
 function jsonOf(value: JSONValue): string {
-  if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+  if (typeof value === 'string') return jsonString(value);
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   return JSON.stringify(value);
 }

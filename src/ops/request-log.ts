@@ -7,6 +7,7 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { jsonString } from '../core/json-string.js';
 import { ACCESS_LINE_BASE, INFO_LEVEL, isoTime, type AccessLog } from './logger.js';
 import { requestFinished, requestStarted } from './metrics-routes.js';
 
@@ -33,13 +34,13 @@ export interface AccessFields {
 /** formatAccessLine renders a successful request's line exactly as pino would render the same fields. */
 export function formatAccessLine(f: AccessFields): string {
   const q = f.url.indexOf('?');
-  let line = `${LINE_START}${isoTime()}${ACCESS_LINE_BASE},"reqId":${JSON.stringify(f.reqId)},"method":${JSON.stringify(f.method)},"path":${JSON.stringify(q === -1 ? f.url : f.url.slice(0, q))}`;
-  if (f.operationId !== undefined) line += `,"operationId":${JSON.stringify(f.operationId)}`;
-  if (f.capability !== undefined) line += `,"capability":${JSON.stringify(f.capability)}`;
+  let line = `${LINE_START}${isoTime()}${ACCESS_LINE_BASE},"reqId":${jsonString(f.reqId)},"method":${jsonString(f.method)},"path":${jsonString(q === -1 ? f.url : f.url.slice(0, q))}`;
+  if (f.operationId !== undefined) line += `,"operationId":${jsonString(f.operationId)}`;
+  if (f.capability !== undefined) line += `,"capability":${jsonString(f.capability)}`;
   line += `,"statusCode":${f.statusCode}`;
   if (f.upstreamStatus !== 0) line += `,"upstreamStatus":${f.upstreamStatus}`;
-  if (f.code !== '') line += `,"code":${JSON.stringify(f.code)}`;
-  if (f.keyId !== undefined) line += `,"keyId":${JSON.stringify(f.keyId)}`;
+  if (f.code !== '') line += `,"code":${jsonString(f.code)}`;
+  if (f.keyId !== undefined) line += `,"keyId":${jsonString(f.keyId)}`;
   return `${line},"durationMs":${Math.round(f.elapsedMs * 100) / 100},"msg":"request completed"}\n`;
 }
 
