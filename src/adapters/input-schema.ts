@@ -41,3 +41,15 @@ export function objectSchemaOf(inputs: readonly InputBinding[], kind: 'path' | '
 export function bodyInput(inputs: readonly InputBinding[]): InputBinding | undefined {
   return inputs.find((i) => i.source.kind === 'body');
 }
+
+/**
+ * requestBodySchema is the JSON Schema a REST request body is validated with: the `body` input's own,
+ * the `body-field` inputs as one object, `{type: object}` for `body-path` inputs; undefined without any.
+ */
+export function requestBodySchema(inputs: readonly InputBinding[]): JsonSchema | undefined {
+  const body = bodyInput(inputs);
+  if (body !== undefined) return parameterSchema(body.parameter);
+  const fields = objectSchemaOf(inputs, 'body-field');
+  if (fields !== undefined) return fields;
+  return inputs.some((i) => i.source.kind === 'body-path') ? { type: 'object' } : undefined;
+}

@@ -16,6 +16,8 @@ import { UpstreamPools } from '../../src/upstream/pools.js';
 /** RestServerSetup says what differs from the defaults (upstream at a closed port, 1 MB limits, 5 s upstream timeout). */
 export interface RestServerSetup {
   readonly env: Record<string, string>;
+  /** Where every consumed namespace points (a closed port by default). */
+  readonly baseUri?: string;
   readonly upstreamTimeoutMs?: number;
   readonly maxResponseBytes?: number;
   readonly options?: Partial<RestServerOptions>;
@@ -23,7 +25,7 @@ export interface RestServerSetup {
 
 /** buildTestRestServer builds the REST server of `file`'s first REST adapter. */
 export function buildTestRestServer(t: Test, file: string, setup: RestServerSetup): FastifyInstance {
-  const { capability } = loadCapability(file, { env: setup.env, baseUris: { '*': 'http://127.0.0.1:9' } });
+  const { capability } = loadCapability(file, { env: setup.env, baseUris: { '*': setup.baseUri ?? 'http://127.0.0.1:9' } });
   const pools = new UpstreamPools();
   const invoker = new Invoker(new UpstreamClient(pools, { timeoutMs: setup.upstreamTimeoutMs ?? 5_000, userAgent: 'test' }), []);
   const app = buildRestServer(capability.rest[0]!, { invoker, maxResponseBytes: setup.maxResponseBytes ?? 1 << 20 }, {

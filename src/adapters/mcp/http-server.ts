@@ -18,7 +18,8 @@ import { AccessPolicy, callerOfRequest, createMcpAccessHook, type Authenticate }
 import { cancelledRequestOf, fastCallOf, McpFastCalls, type SessionState } from './fast-call.js';
 import { MCP_METHODS } from './cors.js';
 import { MCP_PATH, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './protected-resource.js';
-import { createFrontedServer, RawFront, registerBodyReplay } from './raw-front.js';
+import { registerBodyReplay } from '../body-replay.js';
+import { createFrontedServer, RawFront } from './raw-front.js';
 import type { McpServers } from './server.js';
 import { StatelessCalls, TransportTarget } from './stateless-calls.js';
 

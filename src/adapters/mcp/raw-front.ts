@@ -9,18 +9,11 @@
  * errors, poisoned JSON, limits, the SDK).
  */
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { genRequestId } from '../../ops/request-id.js';
+import { carryReadBody, parseJsonBody } from '../body-replay.js';
 import type { AccessPolicy } from './access.js';
 import { fastCallOf, type McpFastCalls, type SessionState, type ToolLookup } from './fast-call.js';
 import { MCP_PATH } from './protected-resource.js';
-
-const kBody = Symbol('naftiko.mcpBody');
-
-interface BodyCarrier extends IncomingMessage {
-  [kBody]?: Buffer | undefined;
-}
 
 /** FrontSession is what the front needs of a session: its state and the endpoint it was opened on. */
 export interface FrontSession extends SessionState {
@@ -39,11 +32,6 @@ export interface RawFrontOptions {
   readonly authenticated: boolean;
   /** The server is closing: fastify answers (503). */
   closing(): boolean;
-}
-
-/** A JSON body that may carry a key fastify's parser refuses (prototype poisoning) is left to that parser. */
-function mayBePoisoned(text: string): boolean {
-  return text.includes('__proto__') || text.includes('constructor');
 }
 
 /** RawFront decides per request between the front's own path and fastify's. */
@@ -76,19 +64,12 @@ export class RawFront {
   /** bodyRead runs a call the body turned out to be, or hands the request (and the body) to fastify. */
   bodyRead(req: IncomingMessage, pending: PendingBody): void {
     const body = pending.chunks.length === 1 ? (pending.chunks[0] as Buffer) : Buffer.concat(pending.chunks, pending.received);
-    const text = body.toString('utf8');
-    let message: unknown;
-    if (!mayBePoisoned(text)) {
-      try {
-        message = JSON.parse(text);
-      } catch {
-        message = undefined;
-      }
-    }
+    // As fastify's parser reads it (a poisoned body, escaped or not, is fastify's to refuse).
+    const message = parseJsonBody(body.toString('utf8'));
     const session = pending.session;
     const call = message === undefined ? undefined : fastCallOf(message, req.headers, session.servers);
     if (call === undefined) {
-      (req as BodyCarrier)[kBody] = body;
+      carryReadBody(req, body);
       pending.fastify(req, pending.res);
       return;
     }
@@ -135,23 +116,6 @@ function onBodyEnd(this: PendingRequest): void {
 
 function ignoreError(): void {
   // The request is dropped with its socket; the response has nothing to say.
-}
-
-/**
- * replayReadBody is the `preParsing` hook handing fastify a body the front already read
- * (the request stream has ended), as a stream of the same bytes.
- */
-function replayReadBody(request: FastifyRequest, _reply: FastifyReply, payload: NodeJS.ReadableStream): Promise<NodeJS.ReadableStream> {
-  const raw = request.raw as BodyCarrier;
-  const body = raw[kBody];
-  if (body === undefined) return Promise.resolve(payload);
-  raw[kBody] = undefined;
-  return Promise.resolve(Readable.from([body], { objectMode: false }));
-}
-
-/** registerBodyReplay installs the hook on `app` (the MCP server's fastify app). */
-export function registerBodyReplay(app: FastifyInstance): void {
-  app.addHook('preParsing', replayReadBody);
 }
 
 /** The server settings fastify applies to a server it creates itself (fastify lib/server.js); a serverFactory must apply them. */

@@ -1,10 +1,11 @@
 /**
  * The REST adapter's compiled happy path: a GET (or HEAD) of a capability route
- * whose inputs are path, query and header parameters is served straight from
- * node:http, without fastify's routing, hooks and reply pipeline, which cost
- * more CPU than the forwarding itself. Everything else — a body, a preflight, a
- * percent-encoded path, a failed check of any kind before the upstream call —
- * declines here and takes the fastify path, which renders every error; so the
+ * whose inputs are path, query and header parameters, and a PATCH, POST or PUT
+ * with a JSON body (fast-body.ts), is served straight from node:http, without
+ * fastify's routing, hooks and reply pipeline, which cost more CPU than the
+ * forwarding itself. Everything else — a preflight, a percent-encoded path, a
+ * failed check of any kind before the upstream call (a read body is handed over
+ * with its bytes) — takes the fastify path, which renders every error; so the
  * fast path never answers what fastify would answer differently. It keeps what
  * fastify's path does for such a request: request id, nosniff, CORS, inbound
  * keys and scopes, input validation (the same validators), metrics, the access
@@ -14,7 +15,7 @@ import { AcceptedAnswer } from '../../core/accepted.js';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
-import type { FastifySchema } from 'fastify';
+import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { parse as parseQuery } from 'fast-querystring';
 import type { Logger } from 'pino';
 import { asGatewayError, GatewayError } from '../../core/errors.js';
@@ -32,9 +33,9 @@ import type { RestRoute, RestTable } from './route-table.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { LightSignal } from '../../upstream/deadline.js';
 import { readFramedBody, readMappedJson } from '../../upstream/response.js';
-import { objectSchemaOf, type ObjectSchema } from '../input-schema.js';
+import { objectSchemaOf, requestBodySchema, type ObjectSchema } from '../input-schema.js';
+import { admitsBody, BODY_METHODS, PendingBody, readBody, type BodyServer, type BodyValidator } from './fast-body.js';
 import { collectInputs } from './inputs.js';
-import { createValidatorCompiler } from '../validation.js';
 import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
 import { MAX_URL_CHARS } from './security-hooks.js';
 
@@ -63,6 +64,8 @@ class FastRoute {
     readonly validate: PartValidator | undefined,
     readonly meter: RouteMeter | undefined,
     compile: (schema: ObjectSchema | undefined, httpPart: string) => PartValidator | undefined,
+    /** A body route's body validator (fastify's own); undefined on a GET route. */
+    readonly validateBody: BodyValidator | undefined,
   ) {
     const segments: (string | undefined)[] = [];
     const names: string[] = [];
@@ -83,11 +86,17 @@ class FastRoute {
 }
 
 const FAST_KINDS: ReadonlySet<string> = new Set(['path', 'query', 'header', 'const']);
+const BODY_KINDS: ReadonlySet<string> = new Set([...FAST_KINDS, 'body', 'body-field', 'body-path']);
 
-/** A route qualifies when it is a GET whose inputs are path, query and header parameters and constants. */
+/**
+ * A route qualifies when it is a GET whose inputs are path, query and header parameters and constants,
+ * or a PATCH, POST or PUT with a JSON body schema whose other inputs are such.
+ */
 function qualifies(route: RestRoute): boolean {
-  if (route.method !== 'GET') return false;
-  for (const input of route.inputs) if (!FAST_KINDS.has(input.source.kind)) return false;
+  const body = BODY_METHODS.has(route.method);
+  if (route.method !== 'GET' && !(body && requestBodySchema(route.inputs) !== undefined)) return false;
+  const kinds = body ? BODY_KINDS : FAST_KINDS;
+  for (const input of route.inputs) if (!kinds.has(input.source.kind)) return false;
   // Parameter names the router rewrote are not worth a second mapping here.
   return !route.url.split('/').some((part) => part.includes(':') && (!part.startsWith(':') || part.slice(1).includes(':')));
 }
@@ -137,10 +146,18 @@ export interface RestFastPathOptions {
   readonly metrics: GatewayMetrics | undefined;
   readonly logger: Logger;
   readonly access: AccessLog;
+  /** fastify's validator compiler: the fast path validates with the very functions fastify does. */
+  readonly validators: FastifySchemaCompiler<FastifySchema>;
+  /** fastify's body limit (a longer body is fastify's 413). */
+  readonly bodyLimitBytes: number;
+  /** fastify's own handler (app.routing), for a request whose read body the fast path hands back. */
+  readonly routing: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
+type Pending = PendingBody<FastRoute>;
+
 /** RestFastPath serves the qualifying routes of one REST adapter. */
-export class RestFastPath {
+export class RestFastPath implements BodyServer<FastRoute> {
   private readonly byShape = new Map<string, FastRoute[]>();
   private readonly upstream: UpstreamClient;
   private readonly logAccess: boolean;
@@ -151,13 +168,15 @@ export class RestFastPath {
   ) {
     this.upstream = options.invoker.upstream;
     this.logAccess = options.logger.isLevelEnabled('info');
-    const compiler = createValidatorCompiler();
+    const compiler = options.validators;
     for (const route of adapter.routes) {
       if (!qualifies(route)) continue;
       const compile = (schema: ObjectSchema | undefined, httpPart: string): PartValidator | undefined =>
-        schema === undefined ? undefined : (compiler({ schema: schema as FastifySchema, httpPart, method: 'GET', url: route.url }) as unknown as PartValidator);
-      const fast = new FastRoute(route, compile(objectSchemaOf(route.inputs, 'path'), 'params'), options.metrics?.meter(route.operationId, route.operation.capability), compile);
-      const key = shapeKey(fast.segments);
+        schema === undefined ? undefined : (compiler({ schema: schema as FastifySchema, httpPart, method: route.method, url: route.url }) as unknown as PartValidator);
+      const bodySchema = route.method === 'GET' ? undefined : requestBodySchema(route.inputs);
+      const validateBody = bodySchema === undefined ? undefined : (compiler({ schema: bodySchema as FastifySchema, httpPart: 'body', method: route.method, url: route.url }) as unknown as BodyValidator);
+      const fast = new FastRoute(route, compile(objectSchemaOf(route.inputs, 'path'), 'params'), options.metrics?.meter(route.operationId, route.operation.capability), compile, validateBody);
+      const key = `${route.method} ${shapeKey(fast.segments)}`;
       const list = this.byShape.get(key) ?? [];
       list.push(fast);
       this.byShape.set(key, list);
@@ -173,11 +192,15 @@ export class RestFastPath {
 
   /**
    * handle serves `req` and returns true, or returns false (nothing written, nothing listening) for
-   * the fastify path to take it; `release` is called once the response it serves closed.
+   * the fastify path to take it; `release` is called once the response it took closed (a request
+   * whose body it read and hands to fastify included).
    */
   handle(req: IncomingMessage, res: ServerResponse, release: () => void): boolean {
     const method = req.method;
-    if (method !== 'GET' && method !== 'HEAD') return false;
+    let group: string;
+    if (method === 'GET' || method === 'HEAD') group = 'GET';
+    else if (method !== undefined && BODY_METHODS.has(method) && admitsBody(req.headers, this.options.bodyLimitBytes)) group = method;
+    else return false;
     const url = req.url ?? '';
     if (url.length > MAX_URL_CHARS || url.includes('#')) return false;
     const q = url.indexOf('?');
@@ -186,7 +209,7 @@ export class RestFastPath {
     if (path.includes('%')) return false;
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const segments = path.split('/');
-    const fast = this.find(segments);
+    const fast = this.find(group, segments);
     if (fast === undefined) return false;
     let params: Record<string, unknown> | undefined;
     if (fast.validate !== undefined) {
@@ -232,18 +255,50 @@ export class RestFastPath {
       if (auth.authorizeScope(found, fast.scope) !== undefined) return false;
       caller = found;
     }
-    const state = new InFlight(this, fast, req, genRequestId(req), caller, performance.now(), new LightSignal(), origin, allowOrigin, release);
+    if (fast.validateBody !== undefined) {
+      readBody(new PendingBody(this, fast, fast.validateBody, req, res, release, performance.now(), caller, origin, allowOrigin, params, query, headers));
+      return true;
+    }
+    this.start(fast, req, res, release, performance.now(), caller, origin, allowOrigin, collectInputs(fast.route.inputs, params, query, headers, undefined));
+    return true;
+  }
+
+  /** start serves a request the fast path took: its state lives on the response until it closes. */
+  private start(fast: FastRoute, req: IncomingMessage, res: ServerResponse, release: () => void, startedAt: number, caller: Caller | undefined, origin: string | undefined, allowOrigin: string | undefined, values: InputValues): void {
+    const state = new InFlight(this, fast, req, genRequestId(req), caller, startedAt, new LightSignal(), origin, allowOrigin, release);
     (res as TrackedResponse)[kState] = state;
     res.on('close', onResponseClose);
     const metrics = this.options.metrics;
     if (metrics !== undefined) metrics.inFlight++;
-    void this.serve(state, collectInputs(fast.route.inputs, params, query, headers, undefined), res);
+    void this.serve(state, values, res);
+  }
+
+  /** serveBody serves a body route's request once its body passed every check fastify makes. */
+  serveBody(p: Pending, body: unknown): boolean {
+    let values: InputValues;
+    try {
+      values = collectInputs(p.route.route.inputs, p.params, p.query, p.headers, body);
+    } catch {
+      return false;
+    }
+    this.start(p.route, p.req, p.res, p.release, p.startedAt, p.caller, p.origin, p.allowOrigin, values);
     return true;
   }
 
-  private find(segments: readonly string[]): FastRoute | undefined {
+  /** fallback lets fastify answer a request whose body the fast path read (the body rides along: body-replay.ts). */
+  fallback(p: Pending): void {
+    p.res.on('close', p.release);
+    this.options.routing(p.req, p.res);
+  }
+
+  /** clientLeft counts a client that left before sending its whole body, as one that leaves before its answer. */
+  clientLeft(p: Pending): void {
+    p.route.meter?.record(CLIENT_CLOSED_STATUS, 0);
+  }
+
+  private find(group: string, segments: readonly string[]): FastRoute | undefined {
     // Routes whose second segment is literal first, as the router prefers a static segment to a parameter.
-    return this.findIn(this.byShape.get(`${segments.length} ${segments[1] ?? ''} ${segments[2] ?? ''}`), segments) ?? this.findIn(this.byShape.get(`${segments.length} ${segments[1] ?? ''}`), segments);
+    return this.findIn(this.byShape.get(`${group} ${segments.length} ${segments[1] ?? ''} ${segments[2] ?? ''}`), segments) ?? this.findIn(this.byShape.get(`${group} ${segments.length} ${segments[1] ?? ''}`), segments);
   }
 
   private findIn(list: readonly FastRoute[] | undefined, segments: readonly string[]): FastRoute | undefined {
@@ -342,18 +397,18 @@ export class RestFastPath {
     return headers;
   }
 
-  /** fail answers a gateway error as problem+json, as the fastify error handler would. */
-  /** accepted answers 202 for a call an interceptor accepted for later (a scheduled change). */
+  /** accepted answers 202 for a call an interceptor accepted for later (a scheduled change), with the gateway's own headers (CORS too). */
   private accepted(state: InFlight, answer: AcceptedAnswer, res: ServerResponse): void {
     if (res.destroyed || res.headersSent) return;
     const body = JSON.stringify(answer.body());
-    const headers: string[] = ['x-request-id', state.reqId, 'x-content-type-options', 'nosniff'];
+    const headers = ownHeaders(state);
     for (const [name, value] of Object.entries(answer.headers())) headers.push(name, value);
     headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)));
     res.writeHead(202, headers);
     res.end(state.req.method === 'HEAD' ? undefined : body);
   }
 
+  /** fail answers a gateway error as problem+json, as the fastify error handler would. */
   private fail(state: InFlight, err: GatewayError, res: ServerResponse): void {
     // The client left (its 499 is already counted) or the answer had started: nothing more can be said.
     if (res.destroyed || res.headersSent) {

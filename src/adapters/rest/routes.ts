@@ -10,7 +10,8 @@ import type { Invoker } from '../../core/invoker.js';
 import type { InvokeContext } from '../../core/operation.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { readFramedBody, readMappedOutput } from '../../upstream/response.js';
-import { bodyInput, objectSchemaOf, parameterSchema } from '../input-schema.js';
+import { objectSchemaOf, requestBodySchema } from '../input-schema.js';
+import { replayReadBody } from '../body-replay.js';
 import { clientAbortSignal } from './client-abort.js';
 import { collectInputs } from './inputs.js';
 import type { MethodIndex } from './method-index.js';
@@ -91,18 +92,17 @@ function routeOptions(route: RestRoute, deps: RestDeps): RouteOptions {
   const params = objectSchemaOf(route.inputs, 'path');
   const querystring = objectSchemaOf(route.inputs, 'query');
   const headers = objectSchemaOf(route.inputs, 'header');
-  const body = bodyInput(route.inputs);
+  const body = requestBodySchema(route.inputs);
   if (params !== undefined) schema['params'] = params;
   if (querystring !== undefined) schema['querystring'] = querystring;
   if (headers !== undefined) schema['headers'] = headers;
-  const bodyFields = objectSchemaOf(route.inputs, 'body-field');
-  if (body !== undefined) schema['body'] = parameterSchema(body.parameter);
-  else if (bodyFields !== undefined) schema['body'] = bodyFields;
-  else if (route.inputs.some((i) => i.source.kind === 'body-path')) schema['body'] = { type: 'object' };
+  if (body !== undefined) schema['body'] = body;
   return {
     method: route.method,
     url: route.url,
     schema,
+    // A body the fast path read and could not serve is handed back here (fast-body.ts).
+    ...(body === undefined ? {} : { preParsing: replayReadBody }),
     config: { operationId: route.operationId, capability: route.operation.capability, scope: route.scope },
     handler: routeHandler(route, deps),
   };

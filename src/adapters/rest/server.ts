@@ -147,7 +147,9 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
   app.decorateRequest('upstreamStatus', 0);
   app.decorateRequest('errorCode', '');
   removeNonJsonParsers(app);
-  app.setValidatorCompiler(createValidatorCompiler());
+  // One compiler for fastify and the fast path: both validate with the same functions.
+  const validators = createValidatorCompiler();
+  app.setValidatorCompiler(validators);
   app.setSerializerCompiler(plainJsonSerializer);
   app.setErrorHandler(errorHandler);
   const methods = new MethodIndex();
@@ -182,6 +184,9 @@ export function buildRestServer(adapter: CompiledRestAdapter, deps: RestDeps, op
       metrics: options.metrics,
       logger: options.logger,
       access: accessLogOf(options.logger),
+      validators,
+      bodyLimitBytes: options.bodyLimitBytes,
+      routing: app.routing,
     });
     if (fast.size > 0) (app as unknown as WithFastPath)[kFastPath] = fast;
   }
