@@ -5,7 +5,8 @@
  *   injected through `replyOptions.rewriteRequestHeaders`;
  * - `minimal`: a bare fastify route doing one undici `Pool.request` with the
  *   header injected and the JSON body parsed and re-serialized, nothing else —
- *   the practical limit for a Node gateway.
+ *   the practical limit for a Node gateway (GET and PATCH of an organization;
+ *   the list streamed through unparsed).
  *
  *   node --import tsx bench/forwarder.ts --kind proxy|minimal --upstream URL --token T
  * prints one JSON line `{"url"}` once listening.
@@ -40,6 +41,25 @@ function buildMinimal(upstream: string, authorization: string): FastifyInstance 
     });
     const body: unknown = await res.body.json();
     return reply.code(res.statusCode).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  });
+  // The same for a PATCH: fastify's parser reads the JSON body, which is re-serialized for the upstream.
+  app.patch<{ Params: { id: string } }>('/v1/api/organizations/:id', async (request, reply) => {
+    const res = await pool.request({
+      method: 'PATCH',
+      path: `/api/organizations/${encodeURIComponent(request.params.id)}`,
+      headers: { authorization, accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify(request.body),
+    });
+    const body: unknown = await res.body.json();
+    return reply.code(res.statusCode).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  });
+  // A list passed on as it comes, streamed (the gateway's identity route does no more with a large body).
+  app.get('/v1/api/organizations', async (request, reply) => {
+    const q = request.url.indexOf('?');
+    const res = await pool.request({ method: 'GET', path: `/api/organizations/${q === -1 ? '' : request.url.slice(q)}`, headers: { authorization, accept: 'application/json' } });
+    const length = res.headers['content-length'];
+    if (typeof length === 'string') reply.header('content-length', length);
+    return reply.code(res.statusCode).type(String(res.headers['content-type'] ?? 'application/json')).send(res.body);
   });
   app.addHook('onClose', () => pool.close());
   return app;

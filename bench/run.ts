@@ -52,7 +52,7 @@ type UpstreamMode = 'static' | 'simulator';
 /** Variant is one thing measured at saturation. */
 interface Variant {
   readonly name: string;
-  readonly group: 'get' | 'list' | 'patch' | 'mcp';
+  readonly group: 'get' | 'list' | 'patch' | 'large' | 'mcp';
   readonly target: Target;
   /** The process whose RSS is sampled (servers in front of the upstream). */
   readonly child: Child | undefined;
@@ -209,6 +209,13 @@ function variantsFor(upstream: Upstream, s: Servers, mcpHeaders: Record<string, 
     { name: 'direct PATCH', group: 'patch', target: { url: `${upstream.url}/api/organizations/1`, method: 'PATCH', headers: { ...auth, ...json }, body: PATCH_BODY }, child: undefined },
     { name: 'gateway PATCH (validated)', group: 'patch', target: { url: `${s.benchGateway.url}/v1/bench/organizations/1`, method: 'PATCH', headers: json, body: PATCH_BODY }, child: s.benchGateway.child },
     { name: 'gateway PATCH, ledger off', group: 'patch', target: { url: `${s.unledgered.url}/v1/bench/organizations/1`, method: 'PATCH', headers: json, body: PATCH_BODY }, child: s.unledgered.child },
+    // The same PATCH through the two forwarders (issue 19: bodies get the identity GET's targets).
+    { name: 'minimal forwarder PATCH', group: 'patch', target: { url: `${s.minimal.url}/v1/api/organizations/1`, method: 'PATCH', headers: json, body: PATCH_BODY }, child: s.minimal.child },
+    { name: '@fastify/http-proxy PATCH', group: 'patch', target: { url: `${s.proxy.url}/v1/api/organizations/1`, method: 'PATCH', headers: json, body: PATCH_BODY }, child: s.proxy.child },
+    // A ~105 KB list, past the gateway's 64 KB collect limit: streamed by all three.
+    { name: 'minimal forwarder large GET', group: 'large', target: { url: `${s.minimal.url}/v1/api/organizations?ordering=large`, method: 'GET' }, child: s.minimal.child },
+    { name: '@fastify/http-proxy large GET', group: 'large', target: { url: `${s.proxy.url}/v1/api/organizations/?ordering=large`, method: 'GET' }, child: s.proxy.child },
+    { name: 'gateway large GET', group: 'large', target: { url: `${s.gateway.url}/v1/api/organizations?ordering=large`, method: 'GET' }, child: s.gateway.child },
   ];
 }
 
@@ -291,6 +298,10 @@ function ratiosOf(results: readonly VariantResult[], latency: readonly LatencyRe
     'mapped [{id,title}] / identity (list)': rpsOf(results, 'gateway list [{id,title}]') / rpsOf(results, 'gateway list identity'),
     'gateway PATCH / direct PATCH': rpsOf(results, 'gateway PATCH (validated)') / rpsOf(results, 'direct PATCH'),
     'gateway PATCH: ledger on / ledger off': rpsOf(results, 'gateway PATCH (validated)') / rpsOf(results, 'gateway PATCH, ledger off'),
+    'gateway PATCH, ledger off / minimal forwarder PATCH': rpsOf(results, 'gateway PATCH, ledger off') / rpsOf(results, 'minimal forwarder PATCH'),
+    'CPU per request: gateway PATCH, ledger off / minimal forwarder PATCH': cpuOf(results, 'gateway PATCH, ledger off') / cpuOf(results, 'minimal forwarder PATCH'),
+    'gateway large GET / minimal forwarder large GET': rpsOf(results, 'gateway large GET') / rpsOf(results, 'minimal forwarder large GET'),
+    'CPU per request: gateway large GET / minimal forwarder large GET': cpuOf(results, 'gateway large GET') / cpuOf(results, 'minimal forwarder large GET'),
     'added p99 ms vs direct (fixed rate)': p99('gateway') - p99('direct'),
     'added p99 ms vs direct, http-proxy (fixed rate)': p99('@fastify/http-proxy') - p99('direct'),
     'added p99 ms vs direct, minimal forwarder (fixed rate)': p99('minimal forwarder') - p99('direct'),

@@ -1,7 +1,8 @@
 /**
  * A lean, bench-only upstream: it asks the real Label Studio simulator once for
  * the bodies the benchmark uses (organization 1, the list, a PATCH answer), then
- * serves those exact bytes from a bare `node:http` server. It still checks the
+ * serves those exact bytes from a bare `node:http` server (and the list twice
+ * over, ~105 KB, for `?ordering=large`). It still checks the
  * `Authorization` header (401 otherwise), so a gateway that forgot to inject
  * the credential cannot look fast. Used identically by every variant, so ratios
  * stay fair when the simulator (which parses, routes and records every request)
@@ -15,6 +16,9 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { startLabelStudio } from '../test/fixtures/label-studio/simulator.js';
+
+/** LARGE_LIST is the request for the large list (any other query gets the ~52 KB one). */
+const LARGE_LIST = '/api/organizations/?ordering=large';
 
 interface FixedResponse {
   readonly status: number;
@@ -53,6 +57,9 @@ async function main(): Promise<void> {
   const one = await capture(sim.url, token, 'GET', '/api/organizations/1');
   const patched = await capture(sim.url, token, 'PATCH', '/api/organizations/1', JSON.stringify({ title: 'Acme Labeling' }));
   const unauthorized = await capture(sim.url, 'wrong', 'GET', '/api/organizations/1');
+  // Past the 64 KB the gateway collects (upstream/exchange.ts), so it streams: the list twice over (~105 KB), built once.
+  const largeBody = Buffer.from(JSON.stringify([...(JSON.parse(list.body.toString('utf8')) as unknown[]), ...(JSON.parse(list.body.toString('utf8')) as unknown[])]));
+  const large: FixedResponse = { status: 200, headers: { ...list.headers, 'content-length': String(largeBody.length) }, body: largeBody };
   const notFound: FixedResponse = { status: 404, headers: { 'content-type': 'text/html', 'content-length': '9' }, body: Buffer.from('Not Found') };
   await sim.close();
 
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
     }
     const url = req.url ?? '';
     if (req.method === 'GET' && url.startsWith('/api/organizations/')) {
-      send(res, url.length === 19 || url.charCodeAt(19) === 63 ? list : url === '/api/organizations/1' ? one : notFound);
+      send(res, url === LARGE_LIST ? large : url.length === 19 || url.charCodeAt(19) === 63 ? list : url === '/api/organizations/1' ? one : notFound);
     } else if (req.method === 'PATCH' && url === '/api/organizations/1') {
       // Read the body as Label Studio would before answering.
       req.on('data', noop);

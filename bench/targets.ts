@@ -87,6 +87,11 @@ export function checkTargets(run: UpstreamRun | undefined, boot: BootResult, map
     checks.push(check('identity GET throughput, inbound keys on', '≥ 1.0× minimal forwarder', rps(run, 'gateway, inbound keys') / rps(run, 'minimal forwarder'), 1.0, false, '×'));
     checks.push(check('identity GET CPU per request, inbound keys on', '≤ 1.1× minimal forwarder', cpuUs(run, 'gateway, inbound keys') / fwdCpu, 1.1, true, '×'));
     checks.push(check('identity GET throughput vs @fastify/http-proxy', '≥ 1.6×', rps(run, 'gateway') / rps(run, '@fastify/http-proxy'), 1.6, false, '×'));
+    // Bodies and large streamed answers get the identity GET's goals (a ledgered PATCH has issue 15's own).
+    checks.push(check('validated PATCH throughput, ledger off', '≥ 1.0× minimal forwarder', rps(run, 'gateway PATCH, ledger off') / rps(run, 'minimal forwarder PATCH'), 1.0, false, '×'));
+    checks.push(check('validated PATCH CPU per request, ledger off', '≤ 1.1× minimal forwarder', cpuUs(run, 'gateway PATCH, ledger off') / cpuUs(run, 'minimal forwarder PATCH'), 1.1, true, '×'));
+    checks.push(check('large streamed GET (~105 KB) throughput', '≥ 1.0× minimal forwarder', rps(run, 'gateway large GET') / rps(run, 'minimal forwarder large GET'), 1.0, false, '×'));
+    checks.push(check('large streamed GET (~105 KB) CPU per request', '≤ 1.1× minimal forwarder', cpuUs(run, 'gateway large GET') / cpuUs(run, 'minimal forwarder large GET'), 1.1, true, '×'));
     const identity = cpuUs(run, 'gateway list identity');
     for (const cost of mapping) {
       const name = cost.mapping.includes('[{') ? 'gateway list [{id,title}]' : 'gateway list $[*].id';

@@ -7,8 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { fastPathOf } from '../../src/adapters/rest/server.js';
@@ -39,6 +42,10 @@ async function startUpstream(t: Test): Promise<{ url: string; seen: Seen[] }> {
       if (req.method === 'PATCH' && url === '/api/organizations/1') {
         const answer = JSON.stringify({ id: 1, patched: JSON.parse(body) as unknown });
         res.writeHead(200, { 'content-type': 'application/json', etag: '"v2"', 'set-cookie': 'a=b', 'content-length': String(Buffer.byteLength(answer)) });
+        res.end(answer);
+      } else if (req.method === 'PATCH' && url === '/api/organizations/1/memberships') {
+        const answer = JSON.stringify({ id: 9, organization: 1, ...(JSON.parse(body) as object) });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(answer)) });
         res.end(answer);
       } else if (req.method === 'PATCH' && url === '/api/organizations/2') {
         const answer = '{"title":["Organization with this title already exists."]}';
@@ -79,17 +86,22 @@ interface Answer {
   readonly body: string;
 }
 
+/** both sends one request by the fast path and by fastify (request ids `fast-<id>` and `slow-<id>`). */
+async function both(base: string, method: 'GET' | 'PATCH', path: string, id: string, headers: Record<string, string>, body?: string): Promise<[Answer, Answer]> {
+  const fast = await request(`${base}${path}`, { method, headers: { ...headers, 'x-request-id': `fast-${id}` }, body });
+  const fastAnswer = { status: fast.statusCode, headers: fast.headers, body: await fast.body.text() };
+  const slow = await request(`${base}${path.replace(/^\/v1\//, '/%761/')}`, { method, headers: { ...headers, 'x-request-id': `slow-${id}` }, body });
+  return [fastAnswer, { status: slow.statusCode, headers: slow.headers, body: await slow.body.text() }];
+}
+
 /** compare sends one request by the fast path and by fastify and checks both answers match. */
 async function compare(t: Test, base: string, method: 'GET' | 'PATCH', path: string, id: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  const fast = await request(`${base}${path}`, { method, headers: { ...headers, 'x-request-id': `fast-${id}` }, body });
-  const fastBody = await fast.body.text();
-  const slow = await request(`${base}${path.replace(/^\/v1\//, '/%761/')}`, { method, headers: { ...headers, 'x-request-id': `slow-${id}` }, body });
-  const slowBody = await slow.body.text();
-  t.equal(fast.statusCode, slow.statusCode, `${id}: status`);
+  const [fast, slow] = await both(base, method, path, id, headers, body);
+  t.equal(fast.status, slow.status, `${id}: status`);
   t.same(stable(fast.headers), stable(slow.headers), `${id}: headers`);
-  t.equal(fastBody.replaceAll('fast-', 'slow-').replaceAll('/v1/', '/%761/'), slowBody.replaceAll('/v1/', '/%761/'), `${id}: body`);
+  t.equal(fast.body.replaceAll('fast-', 'slow-').replaceAll('/v1/', '/%761/'), slow.body.replaceAll('/v1/', '/%761/'), `${id}: body`);
   t.equal(fast.headers['x-request-id'], `fast-${id}`, `${id}: the request id is echoed`);
-  return { status: fast.statusCode, headers: fast.headers, body: fastBody };
+  return fast;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -194,6 +206,47 @@ t.test('PATCH bodies: the fast path and fastify answer every case alike, and for
   t.equal(count(415), '4');
   t.equal(count(413), '2');
   t.equal(count(400), '22');
+});
+
+/** withoutKeys drops what differs between two ledger entries of the same refusal (its own entry and schedule ids). */
+function withoutKeys(text: string, keys: readonly string[]): unknown {
+  return JSON.parse(text, (key: string, value: unknown) => (keys.includes(key) ? undefined : value));
+}
+
+t.test('ledgered PATCH with a seat guard: allowed, refused (409) and scheduled (202) alike by both paths', async (t) => {
+  const { url, seen } = await startUpstream(t);
+  const dir = mkdtempSync(join(tmpdir(), 'fast-body-ledger-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const gw = await startGatewayProcess({
+    capability: 'capability.yaml',
+    env: { LABEL_STUDIO_API_KEY: 'k', GATEWAY_LEDGER: 'on', GATEWAY_LEDGER_DIR: dir, GATEWAY_CORS_ORIGINS: 'https://app.example' },
+    args: ['--base-uri', url, '--upstream-retries', '0'],
+  });
+  t.teardown(() => gw.stop());
+  const path = '/v1/api/organizations/1/memberships';
+  const cors = { ...JSON_TYPE, origin: 'https://app.example' };
+
+  const activated = await compare(t, gw.url, 'PATCH', path, 'activate', cors, '{"user_id":5,"role":"AN"}');
+  t.equal(activated.status, 200, 'activating a seat is allowed (and keeping it, the second time)');
+  t.equal(seen.filter((s) => s.url === '/api/organizations/1/memberships').length, 2);
+
+  const [fast, slow] = await both(gw.url, 'PATCH', path, 'rotate', cors, '{"user_id":5,"role":"DI"}');
+  t.same([fast.status, slow.status], [409, 409], 'rotating the seat within the period is refused by both');
+  t.same(stable(fast.headers), stable(slow.headers), 'with the same headers (Retry-After, CORS)');
+  t.same(withoutKeys(fast.body.replace('fast-', 'slow-'), ['ledgerEntry']), withoutKeys(slow.body, ['ledgerEntry']), 'and the same problem, but for its own ledger entry');
+  t.match(JSON.parse(fast.body), { code: 'NGW_ERR_CONFLICT', rule: 'minimum-period', userId: '5' });
+
+  const [fastLater, slowLater] = await both(gw.url, 'PATCH', path, 'schedule', { ...cors, prefer: 'respond-async' }, '{"user_id":5,"role":"DI"}');
+  t.same([fastLater.status, slowLater.status], [202, 202], 'asked to, both schedule it');
+  const volatile = (h: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> => {
+    const { location: _location, ...rest } = stable(h);
+    return rest;
+  };
+  t.same(volatile(fastLater.headers), volatile(slowLater.headers), 'with the same headers (CORS included) but for its own Location');
+  t.equal(fastLater.headers['access-control-allow-origin'], 'https://app.example');
+  const scheduleKeys = ['id', 'location', 'blockedEntry', 'createdAt'];
+  t.same(withoutKeys(fastLater.body.replaceAll('fast-', 'slow-'), scheduleKeys), withoutKeys(slowLater.body, scheduleKeys), 'and the same answer, but for its own schedule');
+  t.equal(seen.filter((s) => s.url === '/api/organizations/1/memberships').length, 2, 'neither refused change reached the upstream');
 });
 
 t.test('large upstream answers stream through the fast path unchanged, as through fastify', async (t) => {
