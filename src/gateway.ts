@@ -134,7 +134,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   );
   metrics.trackBreakers(breakers);
   // Sees each upstream answer on its way to the metrics: a 401/403 to the injected credential is warned about once per interval.
-  const credentialWatch = new CredentialWatch(metrics, metrics.registry, logger, credentialSources(capability.model.consumes));
+  const credentialWatch = new CredentialWatch(metrics, metrics, logger, credentialSources(capability.model.consumes));
   const pools = new UpstreamPools({ ...DEFAULT_POOL_OPTIONS, connectTimeoutMs: config.upstreamConnectTimeoutMs });
   const upstream = new UpstreamClient(pools, {
     timeoutMs: config.upstreamTimeoutMs,

@@ -7,11 +7,10 @@
  * change: one bad key answering 401 is no reason to pull every replica.
  */
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
 import type { CompiledOperation } from '../capability/compiled.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { UpstreamObserver } from '../upstream/client.js';
-import { METRIC_PREFIX } from './metrics.js';
+import { METRIC_PREFIX, CounterSeries, type CounterFamily, type GatewayMetrics } from './metrics.js';
 
 /** CREDENTIAL_WARNING_INTERVAL_MS: at most one warning per upstream per minute. */
 export const CREDENTIAL_WARNING_INTERVAL_MS = 60_000;
@@ -42,23 +41,23 @@ export class CredentialWatch implements UpstreamObserver {
   private readonly watches = new Map<string, Watch>();
   /** Upstreams currently marked rejected: the success path checks only this number. */
   private rejectedCount = 0;
-  private readonly counter: Counter<'upstream' | 'status'>;
+  private readonly counter: CounterFamily;
+  /** The counter's series by upstream and status. */
+  private readonly series = new Map<string, CounterSeries>();
 
   constructor(
     private readonly inner: UpstreamObserver,
-    registry: Registry,
+    metrics: Pick<GatewayMetrics, 'counter'>,
     private readonly logger: Logger,
     /** Where each upstream's credential comes from, for the warning (e.g. `LABEL_STUDIO_API_KEY`). */
     private readonly sources: ReadonlyMap<string, readonly string[]>,
     private readonly intervalMs = CREDENTIAL_WARNING_INTERVAL_MS,
     private readonly now: () => number = Date.now,
   ) {
-    this.counter = new Counter({
-      name: `${METRIC_PREFIX}upstream_credential_rejected_total`,
-      help: 'Upstream answers 401 or 403 to a call carrying the injected credential, by upstream and status.',
-      labelNames: ['upstream', 'status'],
-      registers: [registry],
-    });
+    this.counter = metrics.counter(
+      `${METRIC_PREFIX}upstream_credential_rejected_total`,
+      'Upstream answers 401 or 403 to a call carrying the injected credential, by upstream and status.',
+    );
   }
 
   /** attempt implements UpstreamObserver. */
@@ -103,7 +102,13 @@ export class CredentialWatch implements UpstreamObserver {
     w.lastStatus = status;
     w.lastAtMs = nowMs;
     w.lastOperation = op.key;
-    this.counter.labels(namespace, String(status)).inc();
+    const key = `${namespace}\0${status}`;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = this.counter.add(new CounterSeries({ upstream: namespace, status: String(status) }));
+      this.series.set(key, series);
+    }
+    series.value++;
     if (nowMs - w.warnedAtMs < this.intervalMs) return;
     const from = this.sources.get(namespace) ?? [];
     this.logger.warn(

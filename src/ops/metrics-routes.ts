@@ -4,7 +4,7 @@
  * named module functions reading it from the route config, so no closure runs per request.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { GatewayMetrics, RouteMeter } from './metrics.js';
+import { PROMETHEUS_CONTENT_TYPE, type GatewayMetrics, type RouteMeter } from './metrics.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -84,6 +84,6 @@ export function registerMetrics(app: FastifyInstance, metrics: GatewayMetrics): 
   app.addHook('onRequestAbort', countAbort);
   app.get('/metrics', { logLevel: 'warn' }, async function scrape(_request, reply) {
     const text = await metrics.render();
-    return reply.type(metrics.registry.contentType).send(text);
+    return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
   });
 }

@@ -4,10 +4,11 @@
  * counters in preallocated objects (a request adds to a few numbers, without
  * prom-client hashing its labels); prom-client renders them at scrape time
  * from the same value shapes its own Counter and Histogram produce, so
- * `/metrics` reads exactly as before. prom-client's default process metrics
- * start at the first scrape: a gateway nobody scrapes does not pay for them.
+ * `/metrics` reads exactly as before. prom-client itself (and its
+ * default process metrics) load at the first scrape: a gateway nobody scrapes
+ * does not pay for them, nor for loading prom-client (~50 ms of every start).
  */
-import { collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import type { CompiledOperation } from '../capability/compiled.js';
 import type { ErrorCode } from '../core/errors.js';
 import { CIRCUIT_STATE_VALUES, type CircuitBreakers } from '../upstream/breakers.js';
@@ -30,6 +31,13 @@ const OUTCOME_LABELS: Partial<Record<ErrorCode, string>> = {
 
 type Labels = Readonly<Record<string, string>>;
 
+/** PROMETHEUS_CONTENT_TYPE is the `/metrics` content type (prom-client's Registry.PROMETHEUS_CONTENT_TYPE). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type PromClient = typeof import('prom-client');
+/** Registration puts one metric on the registry, built at the first scrape in declaration order (the order `/metrics` lists them). */
+type Registration = (prom: PromClient, registry: Registry) => void;
+
 /** A value as prom-client's registry formats it (metricName, labels, sharedLabels: see its Histogram). */
 interface ExportedValue {
   readonly labels: Record<string, string | number>;
@@ -40,7 +48,7 @@ interface ExportedValue {
 }
 
 /** CounterSeries is one label set of a counter. */
-class CounterSeries {
+export class CounterSeries {
   value = 0;
   constructor(readonly labels: Labels) {}
 }
@@ -86,7 +94,8 @@ abstract class MetricFamily<S> {
   abstract get(): { name: string; help: string; type: string; values: ExportedValue[]; aggregator: 'sum' };
 }
 
-class CounterFamily extends MetricFamily<CounterSeries> {
+/** CounterFamily is a counter whose series are created by their users (once per label set) and read at scrape time. */
+export class CounterFamily extends MetricFamily<CounterSeries> {
   constructor(name: string, help: string) {
     super(name, help, 'counter');
   }
@@ -153,9 +162,8 @@ interface UpstreamSeries {
   readonly retries: Map<number | string, CounterSeries>;
 }
 
-/** GatewayMetrics owns the registry and every gateway metric. */
+/** GatewayMetrics owns every gateway metric, and the registry that renders them once `/metrics` is first scraped. */
 export class GatewayMetrics implements UpstreamObserver {
-  readonly registry = new Registry();
   readonly requests = new CounterFamily(`${METRIC_PREFIX}http_requests_total`, 'Requests answered, by operation (or ops route) and status code.');
   readonly requestDuration = new HistogramFamily(`${METRIC_PREFIX}http_request_duration_seconds`, 'Time from request to response, by operation (or ops route) and status code.');
   /** Requests being handled now; read by the gauge at scrape time. */
@@ -168,33 +176,57 @@ export class GatewayMetrics implements UpstreamObserver {
   // Keyed by name, so a reloaded capability's routes and operations continue the same series.
   private readonly upstreamByOp = new Map<string, UpstreamSeries>();
   private readonly meters = new Map<string, RouteMeter>();
-  private defaultMetrics: boolean;
+  private readonly defaultMetrics: boolean;
+  private readonly registrations: Registration[] = [];
+  private prom: { readonly client: PromClient; readonly registry: Registry } | undefined;
 
   constructor(options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) {
     this.defaultMetrics = options.defaultMetrics;
-    const registry = this.registry;
-    registry.registerMetric(this.requests as unknown as Metric);
-    registry.registerMetric(this.requestDuration as unknown as Metric);
+    this.declare(registerFamily(this.requests));
+    this.declare(registerFamily(this.requestDuration));
     const inFlight = (): number => this.inFlight;
-    new Gauge({
-      name: `${METRIC_PREFIX}http_requests_in_flight`,
-      help: 'Requests being handled now.',
-      registers: [registry],
-      collect(): void {
-        this.set(inFlight());
-      },
+    this.declare((prom, registry) => {
+      new prom.Gauge({
+        name: `${METRIC_PREFIX}http_requests_in_flight`,
+        help: 'Requests being handled now.',
+        registers: [registry],
+        collect(): void {
+          this.set(inFlight());
+        },
+      });
     });
-    registry.registerMetric(this.upstreamDuration as unknown as Metric);
-    registry.registerMetric(this.retries as unknown as Metric);
+    this.declare(registerFamily(this.upstreamDuration));
+    this.declare(registerFamily(this.retries));
   }
 
-  /** render is the `/metrics` text (Prometheus exposition format). */
+  /** counter declares one more counter whose series its user creates (listed after the metrics declared before it). */
+  counter(name: string, help: string): CounterFamily {
+    const family = new CounterFamily(name, help);
+    this.declare(registerFamily(family));
+    return family;
+  }
+
+  /** render is the `/metrics` text (Prometheus exposition format, PROMETHEUS_CONTENT_TYPE). */
   async render(): Promise<string> {
-    if (this.defaultMetrics) {
-      this.defaultMetrics = false;
-      collectDefaultMetrics({ register: this.registry });
-    }
-    return this.registry.metrics();
+    const registry = this.prom?.registry ?? (await this.createRegistry());
+    return registry.metrics();
+  }
+
+  private async createRegistry(): Promise<Registry> {
+    const client = await import('prom-client');
+    // Two first scrapes at once: the one that finished loading first built it.
+    if (this.prom !== undefined) return this.prom.registry;
+    const registry = new client.Registry();
+    for (const registration of this.registrations) registration(client, registry);
+    // The process metrics go last, as they always did (started by the first scrape).
+    if (this.defaultMetrics) client.collectDefaultMetrics({ register: registry });
+    this.prom = { client, registry };
+    return registry;
+  }
+
+  private declare(registration: Registration): void {
+    this.registrations.push(registration);
+    if (this.prom !== undefined) registration(this.prom.client, this.prom.registry);
   }
 
   /** meter is the recorder of one route or operation (the same one for the same name and capability). */
@@ -233,16 +265,18 @@ export class GatewayMetrics implements UpstreamObserver {
   /** trackBreakers reports every breaker's state at scrape time (an open circuit turns half-open by the clock, not by an event). */
   trackBreakers(breakers: CircuitBreakers): void {
     const all = breakers.all();
-    const gauge = new Gauge({
-      name: `${METRIC_PREFIX}upstream_circuit_state`,
-      help: 'Circuit breaker state per upstream: 0 closed, 1 open, 2 half-open.',
-      labelNames: ['upstream'],
-      registers: [this.registry],
-      collect(): void {
-        for (const b of all) this.labels(b.namespace).set(CIRCUIT_STATE_VALUES[b.state]);
-      },
+    this.declare((prom, registry) => {
+      const gauge = new prom.Gauge({
+        name: `${METRIC_PREFIX}upstream_circuit_state`,
+        help: 'Circuit breaker state per upstream: 0 closed, 1 open, 2 half-open.',
+        labelNames: ['upstream'],
+        registers: [registry],
+        collect(): void {
+          for (const b of all) this.labels(b.namespace).set(CIRCUIT_STATE_VALUES[b.state]);
+        },
+      });
+      for (const b of all) gauge.labels(b.namespace).set(0);
     });
-    for (const b of all) gauge.labels(b.namespace).set(0);
   }
 
   private upstreamSeries(op: CompiledOperation): UpstreamSeries {
@@ -255,6 +289,10 @@ export class GatewayMetrics implements UpstreamObserver {
     }
     return series;
   }
+}
+
+function registerFamily(family: MetricFamily<unknown>): Registration {
+  return (_prom, registry) => registry.registerMetric(family as unknown as Metric);
 }
 
 /** capabilityLabel is the `capability` label of an operation served in a set of several capabilities. */
