@@ -346,6 +346,8 @@ export class RestFastPath implements BodyServer<FastRoute> {
         if (typeof length === 'string') headers.push('content-length', length);
         res.writeHead(status, headers);
         if (head) {
+          // Destroyed unread, undici's body stream errors (aborted): unheard, that error would end the process.
+          upstream.body.on('error', ignoreStreamError);
           upstream.body.destroy();
           res.end();
         } else pipeline(upstream.body, res, ignoreStreamError);
