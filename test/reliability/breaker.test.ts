@@ -14,6 +14,8 @@ t.test('breaker opens after 3 failures, fails fast, half-opens and recovers', as
   const ready = await request(`${gw.url}/readyz`);
   t.equal(ready.statusCode, 200);
   t.match(await ready.body.json(), { status: 'ready', upstreams: [{ namespace: UPSTREAM, circuit: 'closed' }] });
+  // The first scrape loads prom-client (ops/metrics.ts): done before the cool-down starts, which the scrape below must beat.
+  t.equal(sample(await scrape(gw.url), 'naftiko_gateway_upstream_circuit_state', { upstream: UPSTREAM })?.value, '0', 'closed at first');
 
   const fault = sim.fault({ kind: 'status', status: 503, pathPrefix: '/api/organizations' });
   for (let i = 0; i < 3; i++) {
