@@ -92,18 +92,23 @@ export function cancelledRequestOf(body: unknown): RequestId | undefined {
   return typeof id === 'string' || Number.isInteger(id) ? (id as RequestId) : undefined;
 }
 
-/** FastCall is one call in flight on a session: its response, its cancellation, its keep-alive state. */
+/** FastCall is one call in flight (on a session, or stateless): its response, its cancellation, its keep-alive state. */
 export class FastCall {
   readonly signal = new LightSignal();
   /** Keep-alive ticks seen while running: the first tick only marks it, so a comment comes after 15–30 s. */
   ticks = 0;
   done = false;
+  /** Neighbours in McpFastCalls' list of running calls (an intrusive list: see McpFastCalls). */
+  prev: FastCall | undefined = undefined;
+  next: FastCall | undefined = undefined;
 
   constructor(
     readonly res: ServerResponse,
-    readonly head: Record<string, string>,
+    readonly head: string[],
     readonly id: RequestId,
     readonly session: SessionState | undefined,
+    /** The caller's key id of a stateless call ('' when anonymous): with `id`, what a cancellation names. */
+    readonly callerId: string,
   ) {}
 
   /** cancel implements stateless-calls.ts CancelTarget: the call is aborted and its stream ends without an answer. */
@@ -113,16 +118,11 @@ export class FastCall {
   }
 }
 
-/** The calls in flight on one session, by JSON-RPC id (ids are unique per session while in flight). */
-export type SessionCalls = Map<RequestId, FastCall>;
-
 /** SessionState is what the fast path updates on the session a call runs on. */
 export interface SessionState {
   /** Open HTTP exchanges: a session with one is in use, never idle. */
   open: number;
   lastSeenMs: number;
-  /** Fast-path calls running on the session, made on its first. */
-  calls: SessionCalls | undefined;
 }
 
 /** FastCallContext is what the HTTP layer knows about the POST. */
@@ -148,29 +148,35 @@ function onResponseClose(this: ServerResponse & { [kCall]?: FastCall }): void {
 
 const kCall = Symbol('naftiko.mcpFastCall');
 
-/** McpFastCalls runs fast-path calls and keeps their SSE streams alive while they run. */
+/**
+ * McpFastCalls runs fast-path calls and keeps their SSE streams alive while they run.
+ *
+ * The running calls are an intrusive doubly linked list, not a Set or a Map: a JS hash table that
+ * keeps gaining and losing entries is rebuilt every few dozen calls, and each superseded table keeps
+ * its entries and a link to its successor. Once a full GC had moved one of those tables to the old
+ * generation, every later table — and every call, response and request in it — outlived two
+ * scavenges through that link and was promoted: ~1 MB per scavenge under load, an old space
+ * growing to ~110 MB between full GCs (the gateway's RSS under MCP load, docs/performance.md).
+ * Calls are few at a time, so a cancellation or a session's close walks the list.
+ */
 export class McpFastCalls {
-  private readonly running = new Set<FastCall>();
+  private head: FastCall | undefined = undefined;
+  private tail: FastCall | undefined = undefined;
   private keepAlive: NodeJS.Timeout | undefined = undefined;
 
   /** serve runs `call` and answers it on `res` (open, then run). */
   serve(tools: ToolLookup, call: FastCallRequest, sessionId: string | undefined, session: SessionState | undefined, ctx: FastCallContext, res: ServerResponse): Promise<void> {
-    return this.run(tools, call, this.open(call, sessionId, session, res), ctx);
+    return this.run(tools, call, this.open(call, sessionId, session, ctx.caller, res), ctx);
   }
 
   /** open registers a call about to run on `res` (its session, its cancellation, keep-alive). */
-  open(call: FastCallRequest, sessionId: string | undefined, session: SessionState | undefined, res: ServerResponse): FastCall {
-    if (session !== undefined) {
-      session.open++;
-      session.calls ??= new Map();
-    }
-    const head: Record<string, string> = { 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'content-type': 'text/event-stream' };
-    if (sessionId !== undefined) head['mcp-session-id'] = sessionId;
-    head['x-accel-buffering'] = 'no';
-    const running = new FastCall(res, head, call.id, session);
+  open(call: FastCallRequest, sessionId: string | undefined, session: SessionState | undefined, caller: Caller | undefined, res: ServerResponse): FastCall {
+    if (session !== undefined) session.open++;
+    // The SDK's transport's headers, in the order its Headers object yields them (sorted by name).
+    const head = sessionId === undefined ? [...STATELESS_HEAD] : [...SESSION_HEAD_START, sessionId, ...HEAD_END];
+    const running = new FastCall(res, head, call.id, session, caller?.id ?? '');
     (res as ServerResponse & { [kCall]?: FastCall })[kCall] = running;
     res.on('close', onResponseClose);
-    session?.calls?.set(call.id, running);
     this.track(running);
     return running;
   }
@@ -180,66 +186,110 @@ export class McpFastCalls {
    * the SDK's Headers object yields, in its sorted order), one `message` event, the end of the stream.
    */
   async run(tools: ToolLookup, call: FastCallRequest, running: FastCall, ctx: FastCallContext): Promise<void> {
-    const res = running.res;
-    const calls = running.session?.calls;
     try {
       const result = await callTool(call.entry, call.args, { requestId: ctx.requestId, signal: running.signal, headers: ctx.headers, caller: ctx.caller }, tools.deps);
       // A cancelled request gets no response (MCP cancellation); its stream just ends.
       // The protocol layer's response object is `{result, jsonrpc, id}`, in that order.
-      const event = running.signal.aborted ? '' : `event: message\ndata: {"result":${resultJson(result)},"jsonrpc":"2.0","id":${JSON.stringify(call.id)}}\n\n`;
+      const event = running.signal.aborted ? '' : `event: message\ndata: {"result":${resultJson(result)},"jsonrpc":"2.0","id":${typeof call.id === 'number' ? call.id : JSON.stringify(call.id)}}\n\n`;
       finish(running, event);
     } catch (err) {
       // callTool renders every failure as a result; reaching here is a bug, and the stream cannot say more.
       tools.deps.logger.error({ err, reqId: ctx.requestId, tool: call.entry.tool.name }, 'mcp tool call failed');
-      res.destroy(err instanceof Error ? err : new Error(String(err)));
+      running.res.destroy(err instanceof Error ? err : new Error(String(err)));
     } finally {
       running.done = true;
-      if (calls?.get(call.id) === running) calls.delete(call.id);
-      this.running.delete(running);
-      if (this.running.size === 0) this.stopKeepAlive();
+      this.untrack(running);
     }
   }
 
-  /** cancel aborts the session's call `id` (a `notifications/cancelled`); false when no fast call has that id. */
-  static cancel(calls: SessionCalls | undefined, id: RequestId, reason: unknown): boolean {
-    const call = calls?.get(id);
-    if (call === undefined) return false;
-    call.signal.fire(reason ?? new Error('the client cancelled the call'));
-    return true;
+  /** cancel aborts the session's latest running fast call `id` (a `notifications/cancelled`); false when there is none. */
+  cancel(session: SessionState, id: RequestId, reason: unknown): boolean {
+    for (let call = this.tail; call !== undefined; call = call.prev) {
+      if (call.session !== session || call.id !== id) continue;
+      call.signal.fire(reason ?? new Error('the client cancelled the call'));
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * findStateless lists the running stateless fast calls of caller `callerId` ('' when anonymous) whose
+   * request id reads `idText` (stateless-calls.ts tells calls apart by that text).
+   */
+  findStateless(callerId: string, idText: string): FastCall[] {
+    const found: FastCall[] = [];
+    for (let call = this.head; call !== undefined; call = call.next) {
+      if (call.session === undefined && !call.done && call.callerId === callerId && String(call.id) === idText) found.push(call);
+    }
+    return found;
   }
 
   /** closeSession ends the streams of a closed session's running calls (as the SDK's close ends its streams) and aborts them. */
-  static closeSession(calls: SessionCalls | undefined): void {
-    if (calls === undefined) return;
-    for (const call of calls.values()) {
+  closeSession(session: SessionState): void {
+    for (let call = this.head; call !== undefined; call = call.next) {
+      if (call.session !== session || call.done) continue;
       call.signal.fire(new Error('the MCP session was closed'));
       finish(call, '');
     }
-    calls.clear();
   }
 
   private track(call: FastCall): void {
-    this.running.add(call);
+    const tail = this.tail;
+    call.prev = tail;
+    if (tail === undefined) this.head = call;
+    else tail.next = call;
+    this.tail = call;
     if (this.keepAlive !== undefined) return;
-    this.keepAlive = setInterval(() => this.tick(), KEEP_ALIVE_MS);
+    this.keepAlive = setInterval(tickKeepAlive, KEEP_ALIVE_MS, this);
     this.keepAlive.unref();
   }
 
-  /** tick sends the SDK's keep-alive comment on streams of calls running for a whole interval (their headers go first). */
-  private tick(): void {
-    for (const call of this.running) {
-      if (call.ticks++ === 0 || call.res.writableEnded || call.res.destroyed) continue;
-      if (!call.res.headersSent) call.res.writeHead(200, call.head);
-      call.res.write(KEEP_ALIVE_FRAME);
+  private untrack(call: FastCall): void {
+    const { prev, next } = call;
+    if (prev === undefined) {
+      if (this.head !== call) return;
+      this.head = next;
+    } else prev.next = next;
+    if (next === undefined) this.tail = prev;
+    else next.prev = prev;
+    // Unlinked both ways, so a finished call keeps no later one alive.
+    call.prev = undefined;
+    call.next = undefined;
+  }
+
+  /**
+   * tick sends the SDK's keep-alive comment on streams of calls running for a whole interval (their
+   * headers go first). The timer stops once no call runs at a tick, not as each burst ends: starting
+   * and clearing it per call cost more than the tick.
+   */
+  tick(): void {
+    if (this.head === undefined) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+      return;
+    }
+    for (let call: FastCall | undefined = this.head; call !== undefined; call = call.next) {
+      const res = call.res;
+      if (call.ticks++ === 0 || res.writableEnded || res.destroyed) continue;
+      if (!res.headersSent) res.writeHead(200, call.head);
+      res.write(KEEP_ALIVE_FRAME);
     }
   }
 
-  private stopKeepAlive(): void {
-    if (this.keepAlive === undefined) return;
-    clearInterval(this.keepAlive);
+  /** close stops the keep-alive timer (the server is closing). */
+  close(): void {
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     this.keepAlive = undefined;
   }
 }
+
+function tickKeepAlive(calls: McpFastCalls): void {
+  calls.tick();
+}
+
+const SESSION_HEAD_START: readonly string[] = ['cache-control', 'no-cache, no-transform', 'connection', 'keep-alive', 'content-type', 'text/event-stream', 'mcp-session-id'];
+const HEAD_END: readonly string[] = ['x-accel-buffering', 'no'];
+const STATELESS_HEAD: readonly string[] = ['cache-control', 'no-cache, no-transform', 'connection', 'keep-alive', 'content-type', 'text/event-stream', ...HEAD_END];
 
 /**
  * finish writes the answer in one socket write: headers, the event, the end. Once a keep-alive
@@ -252,7 +302,7 @@ function finish(call: FastCall, event: string): void {
   call.done = true;
   if (res.writableEnded || res.destroyed) return;
   if (!res.headersSent) {
-    call.head['content-length'] = String(Buffer.byteLength(event));
+    call.head.push('content-length', String(Buffer.byteLength(event)));
     res.writeHead(200, call.head);
   }
   res.end(event);

@@ -100,8 +100,8 @@ export class McpHttpServer {
   readonly app: FastifyInstance;
   private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout | undefined;
-  private readonly statelessCalls = new StatelessCalls();
   private readonly fastCalls = new McpFastCalls();
+  private readonly statelessCalls = new StatelessCalls(this.fastCalls);
   private closing = false;
 
   constructor(
@@ -206,8 +206,8 @@ export class McpHttpServer {
       }
       this.trackOpen(session, reply);
       // A cancellation of a fast-path call stops it; the SDK still answers the notification (202).
-      const cancelled = session.calls === undefined ? undefined : cancelledRequestOf(body);
-      if (cancelled !== undefined) McpFastCalls.cancel(session.calls, cancelled, (body as { params: { reason?: unknown } }).params.reason);
+      const cancelled = cancelledRequestOf(body);
+      if (cancelled !== undefined) this.fastCalls.cancel(session, cancelled, (body as { params: { reason?: unknown } }).params.reason);
       transport = session.transport;
     } else if (isInitializeRequest(request.body)) {
       if (this.sessions.size >= MAX_SESSIONS) return sendProblem(reply, new GatewayError('NGW_ERR_UNAVAILABLE', `too many MCP sessions (${MAX_SESSIONS})`, { headers: { 'retry-after': '60' } }));
@@ -226,13 +226,14 @@ export class McpHttpServer {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, servers, lastSeenMs: Date.now(), open: 0, calls: undefined });
+        this.sessions.set(id, { transport, servers, lastSeenMs: Date.now(), open: 0 });
       },
     });
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id === undefined) return;
-      McpFastCalls.closeSession(this.sessions.get(id)?.calls);
+      const session = this.sessions.get(id);
+      if (session !== undefined) this.fastCalls.closeSession(session);
       this.sessions.delete(id);
     };
     await servers.create().connect(transport);
@@ -246,13 +247,8 @@ export class McpHttpServer {
     const call = fastCallOf(request.body, request.headers, servers);
     if (call !== undefined) {
       reply.hijack();
-      const running = this.fastCalls.open(call, undefined, undefined, reply.raw);
-      const untrack = this.statelessCalls.track(request.body, request.raw, running);
-      try {
-        await this.fastCalls.run(servers, call, running, { requestId: request.id, headers: request.headers, caller: callerOfRequest(request.raw) });
-      } finally {
-        untrack();
-      }
+      const caller = callerOfRequest(request.raw);
+      await this.fastCalls.serve(servers, call, undefined, undefined, { requestId: request.id, headers: request.headers, caller }, reply.raw);
       return undefined;
     }
     const mcp = servers.create({ stateless: true });
@@ -299,7 +295,7 @@ export class McpHttpServer {
       // A client holding its GET stream open is connected, however long it stays quiet.
       if (session.open > 0 || session.lastSeenMs >= cutoff) continue;
       this.sessions.delete(id);
-      McpFastCalls.closeSession(session.calls);
+      this.fastCalls.closeSession(session);
       void session.transport.close();
     }
   }
@@ -310,7 +306,8 @@ export class McpHttpServer {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
-    for (const session of sessions) McpFastCalls.closeSession(session.calls);
+    for (const session of sessions) this.fastCalls.closeSession(session);
+    this.fastCalls.close();
     await Promise.allSettled(sessions.map((s) => s.transport.close()));
     await this.servers.closeAll();
     await this.app.close();

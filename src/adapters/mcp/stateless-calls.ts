@@ -22,8 +22,21 @@ function noop(): void {
  * their requests from 0, so two anonymous clients may share an id: an ambiguous cancellation is dropped
  * rather than risk stopping another client's call.
  */
+function callerIdOf(raw: IncomingMessage): string {
+  return (raw as IncomingMessage & { auth?: AuthInfo }).auth?.clientId ?? '';
+}
+
+function idTextOf(id: unknown): string {
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : '';
+}
+
 function keyOf(raw: IncomingMessage, id: unknown): string {
-  return `${(raw as IncomingMessage & { auth?: AuthInfo }).auth?.clientId ?? ''}\u0000${typeof id === 'string' || typeof id === 'number' ? String(id) : ''}`;
+  return `${callerIdOf(raw)}\u0000${idTextOf(id)}`;
+}
+
+/** RunningFastCalls finds stateless fast-path calls, which fast-call.ts keeps in its own list of running calls. */
+export interface RunningFastCalls {
+  findStateless(callerId: string, idText: string): readonly CancelTarget[];
 }
 
 /** CancelTarget is what runs a stateless call: the SDK's transport, or a fast-path call (fast-call.ts). */
@@ -43,9 +56,11 @@ export class TransportTarget implements CancelTarget {
   }
 }
 
-/** StatelessCalls tracks in-flight stateless requests. */
+/** StatelessCalls tracks in-flight stateless requests the SDK runs, and finds the fast path's in `fast`. */
 export class StatelessCalls {
   private readonly inFlight = new Map<string, Set<CancelTarget>>();
+
+  constructor(private readonly fast: RunningFastCalls) {}
 
   /** track records a request body's call; the returned function forgets it (on response close). */
   track(body: unknown, raw: IncomingMessage, transport: CancelTarget): () => void {
@@ -68,9 +83,11 @@ export class StatelessCalls {
   deliverCancellation(body: unknown, raw: IncomingMessage): boolean {
     const message = body as Message | undefined;
     if (typeof message !== 'object' || message === null || Array.isArray(message) || message.method !== 'notifications/cancelled' || message.id !== undefined) return false;
-    const running = this.inFlight.get(keyOf(raw, message.params?.requestId));
-    if (running?.size !== 1) return true;
-    for (const target of running) target.cancel(message as JSONRPCMessage);
+    const requestId = message.params?.requestId;
+    const running = this.inFlight.get(keyOf(raw, requestId));
+    const fast = this.fast.findStateless(callerIdOf(raw), idTextOf(requestId));
+    if ((running?.size ?? 0) + fast.length !== 1) return true;
+    for (const target of running ?? fast) target.cancel(message as JSONRPCMessage);
     return true;
   }
 }
