@@ -27,6 +27,10 @@ const UPSTREAM: Record<string, Answer> = {
   'GET /api/organizations/2': { status: 404, body: '{"detail":"Not found."}', headers: { 'content-type': 'application/json' } },
   'GET /api/organizations/3': { status: 503, body: '<html>nginx</html>', headers: { 'content-type': 'text/html' } },
   'GET /api/organizations/4': { status: 200, body: 'not json', headers: { 'content-type': 'text/plain' } },
+  // Not in JSON.stringify's form (spaces, escapes it does not write, a number it writes otherwise): parsed and serialized again.
+  'GET /api/organizations/6': { status: 200, body: '{\n  "id": 6,\n  "title": "Caf\\u00e9 \\/ B",\n  "score": 1.50,\n  "2": "index key"\n}', headers: { 'content-type': 'application/json' } },
+  // In that form, escapes and astral characters included: used as the structured content's text as is.
+  'GET /api/organizations/7': { status: 200, body: '{"id":7,"title":"😀 \\u0001 \\"q\\" \\\\ \\n","ratio":0.25,"tags":["a",null,true]}', headers: { 'content-type': 'application/json' } },
   'GET /api/organizations/5': { status: 400, body: '{"validation_errors":{"id":["bad"]}}', headers: { 'content-type': 'application/json' } },
   'GET /api/organizations/': { status: 200, body: `[${ORGANIZATION},{"id":2,"title":"B"}]`, headers: { 'content-type': 'application/json' } },
   'PATCH /api/organizations/1': { status: 200, body: ORGANIZATION, headers: { 'content-type': 'application/json' } },
@@ -93,6 +97,8 @@ t.test('the fast path and the SDK answer tools/call alike', async (t) => {
     ['upstream 503 html', 'get-organization-settings', { id: 3 }],
     ['not JSON', 'get-organization-settings', { id: 4 }],
     ['field errors', 'get-organization-settings', { id: 5 }],
+    ['pretty JSON', 'get-organization-settings', { id: 6 }],
+    ['canonical JSON with escapes', 'get-organization-settings', { id: 7 }],
     ['invalid argument', 'get-organization-settings', { id: 'abc' }],
     ['missing argument', 'get-organization-settings', {}],
     ['no arguments', 'get-organization-settings', undefined],
@@ -116,6 +122,9 @@ t.test('the fast path and the SDK answer tools/call alike', async (t) => {
     const expected = slow.body.replaceAll(`slow-${tag}`, `fast-${tag}`).replace(`"id":${slow.id}}`, `"id":${fast.id}}`);
     t.equal(fast.body, expected, `${label}: the same event, byte for byte`);
     t.match(fast.body, /^event: message\ndata: \{"result":\{.*\},"jsonrpc":"2\.0","id":\d+\}\n\n$/s, `${label}: one message event`);
+    const organization = typeof args?.['id'] === 'number' ? UPSTREAM[`GET /api/organizations/${args['id']}`] : undefined;
+    if (label === 'pretty JSON') t.ok(fast.body.includes('"structuredContent":{"2":"index key","id":6,"title":"Café / B","score":1.5}}'), `${label}: serialized as JSON.stringify writes it`);
+    if (label === 'canonical JSON with escapes') t.ok(fast.body.includes(`"structuredContent":${organization?.body ?? '?'}}`), `${label}: the upstream's text as is`);
   }
   t.notOk(seen.some((s) => s.includes('abc') || s.includes('extra')), 'invalid arguments reach the upstream by neither path');
 

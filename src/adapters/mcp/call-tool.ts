@@ -15,7 +15,9 @@ import type { Invoker } from '../../core/invoker.js';
 import type { InputValues, InvokeContext } from '../../core/operation.js';
 import { problemToolResult, type BuiltinTool, type ToolCallContext } from '../../core/tool.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
-import { readBodyText, readMappedOutput } from '../../upstream/response.js';
+import { readBodyText } from '../../upstream/response.js';
+import { decodeBody } from '../../mapping/decode.js';
+import { isCanonicalJson } from './canonical-json.js';
 import type { InboundAuth } from '../../security/inbound-auth.js';
 import { accessLogOf, ACCESS_LINE_BASE, INFO_LEVEL, isoTime } from '../../ops/logger.js';
 import type { McpToolEntry } from './tool-table.js';
@@ -86,7 +88,7 @@ function structuredOf(entry: McpToolEntry, output: unknown): Record<string, unkn
   return { result: value };
 }
 
-async function renderResponse(entry: McpToolEntry, deps: McpCallDeps, res: UpstreamResponse): Promise<CallToolResult> {
+async function renderResponse(entry: McpToolEntry, deps: McpCallDeps, res: UpstreamResponse): Promise<ToolOutcome> {
   const call = entry.tool;
   const status = res.statusCode;
   const timeoutMs = deps.invoker.upstream.timeoutFor(call.operation);
@@ -98,24 +100,62 @@ async function renderResponse(entry: McpToolEntry, deps: McpCallDeps, res: Upstr
     const content = upstreamErrorContent(status, await readBodyText(call, res, deps.maxResponseBytes, timeoutMs));
     return { isError: true, content: content.map((text) => ({ type: 'text', text })) };
   }
-  const structured = structuredOf(entry, await readMappedOutput(call, res, deps.maxResponseBytes, timeoutMs));
+  const body = await readBodyText(call, res, deps.maxResponseBytes, timeoutMs);
+  // The upstream's JSON unchanged, already in JSON.stringify's form: its text is the structured content's.
+  if (call.output.identity && call.operation.outputRawFormat === 'json' && body.length > 0 && isCanonicalJson(body)) return new JsonTextResult(structuredTextOf(entry, body));
+  const structured = structuredOf(entry, body.length === 0 ? undefined : call.output.map(decodeBody(call, body)));
   const text = JSON.stringify(structured);
   const result: CallToolResult & { [kStructuredJson]?: string } = { content: [{ type: 'text', text }], structuredContent: structured };
   result[kStructuredJson] = text;
   return result;
 }
 
+/** structuredTextOf is structuredOf for a value given as its canonical JSON text. */
+function structuredTextOf(entry: McpToolEntry, json: string): string {
+  if (entry.wrap === 'never' || (entry.wrap === 'non-object' && json.charCodeAt(0) === 0x7b)) return json;
+  return `{"result":${json}}`;
+}
+
+/**
+ * JsonTextResult is a successful result kept as the JSON text of its structured content, which is
+ * also its first text block (then any notes): the fast path writes it without building the value,
+ * and the SDK's path gets it as a CallToolResult (toolResult).
+ */
+class JsonTextResult {
+  readonly isError = false;
+  notes: string[] | undefined = undefined;
+
+  constructor(readonly json: string) {}
+}
+
 /** Marks a `{content, structuredContent}` result with its structured content's JSON text (a symbol: JSON.stringify skips it). */
 const kStructuredJson = Symbol('naftiko.structuredJson');
 
+/** ToolOutcome is what runTool answers: a result, or one still in its JSON text. */
+export type ToolOutcome = CallToolResult | JsonTextResult;
+
+/** toolResult is an outcome as a CallToolResult (the SDK's path). */
+export function toolResult(outcome: ToolOutcome): CallToolResult {
+  if (!(outcome instanceof JsonTextResult)) return outcome;
+  const content: CallToolResult['content'] = [{ type: 'text', text: outcome.json }];
+  if (outcome.notes !== undefined) for (const text of outcome.notes) content.push({ type: 'text', text });
+  return { content, structuredContent: JSON.parse(outcome.json) as Record<string, unknown> };
+}
+
 /**
- * resultJson serializes a call's result as JSON.stringify would; a successful result reuses the JSON
- * text of its structured content, which its text block already holds, instead of walking it again.
+ * resultJson serializes an outcome as JSON.stringify serializes its CallToolResult; a success reuses
+ * the JSON text of its structured content, which its text block already holds, instead of walking
+ * the value again.
  */
-export function resultJson(result: CallToolResult): string {
-  const structured = (result as { [kStructuredJson]?: string })[kStructuredJson];
-  if (structured === undefined) return JSON.stringify(result);
-  return `{"content":${JSON.stringify(result.content)},"structuredContent":${structured}}`;
+export function resultJson(outcome: ToolOutcome): string {
+  if (outcome instanceof JsonTextResult) {
+    let content = `[{"type":"text","text":${JSON.stringify(outcome.json)}}`;
+    if (outcome.notes !== undefined) for (const note of outcome.notes) content += `,{"type":"text","text":${JSON.stringify(note)}}`;
+    return `{"content":${content}],"structuredContent":${outcome.json}}`;
+  }
+  const structured = (outcome as { [kStructuredJson]?: string })[kStructuredJson];
+  if (structured === undefined) return JSON.stringify(outcome);
+  return `{"content":${JSON.stringify(outcome.content)},"structuredContent":${structured}}`;
 }
 
 /**
@@ -144,11 +184,16 @@ function acceptedResult(answer: AcceptedAnswer): CallToolResult {
 
 /** callTool runs one validated call and always resolves to a result (errors as `isError`). */
 export async function callTool(entry: McpToolEntry, args: Record<string, unknown> | undefined, ctx: ToolCallContext, deps: McpCallDeps): Promise<CallToolResult> {
+  return toolResult(await runTool(entry, args, ctx, deps));
+}
+
+/** runTool is callTool for a caller that serializes the outcome itself (resultJson). */
+export async function runTool(entry: McpToolEntry, args: Record<string, unknown> | undefined, ctx: ToolCallContext, deps: McpCallDeps): Promise<ToolOutcome> {
   const started = performance.now();
   const input = args ?? {};
   let upstreamStatus: number | undefined;
   let code: string | undefined;
-  let result: CallToolResult;
+  let result: ToolOutcome;
   try {
     const denied = deps.auth?.authorizeScope(ctx.caller, entry.tool.scope);
     if (denied !== undefined) throw denied;
@@ -158,7 +203,10 @@ export async function callTool(entry: McpToolEntry, args: Record<string, unknown
     upstreamStatus = res.statusCode;
     result = await renderResponse(entry, deps, res);
     // Interceptor notes (a seat-guard warning) reach the agent as extra text; the call itself succeeded.
-    if (invokeCtx.notes !== undefined) for (const note of invokeCtx.notes) result.content.push({ type: 'text', text: note });
+    if (invokeCtx.notes !== undefined) {
+      if (result instanceof JsonTextResult) result.notes = [...invokeCtx.notes];
+      else for (const note of invokeCtx.notes) result.content.push({ type: 'text', text: note });
+    }
   } catch (err) {
     if (err instanceof AcceptedAnswer) result = acceptedResult(err);
     else {

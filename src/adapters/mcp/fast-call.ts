@@ -15,7 +15,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from '../../core/operation.js';
 import { LightSignal } from '../../upstream/deadline.js';
-import { callTool, resultJson, type McpCallDeps } from './call-tool.js';
+import { resultJson, runTool, type McpCallDeps } from './call-tool.js';
 import type { McpToolEntry } from './tool-table.js';
 
 /** RequestId is a JSON-RPC request id (MCP: a string or an integer). */
@@ -187,7 +187,7 @@ export class McpFastCalls {
    */
   async run(tools: ToolLookup, call: FastCallRequest, running: FastCall, ctx: FastCallContext): Promise<void> {
     try {
-      const result = await callTool(call.entry, call.args, { requestId: ctx.requestId, signal: running.signal, headers: ctx.headers, caller: ctx.caller }, tools.deps);
+      const result = await runTool(call.entry, call.args, { requestId: ctx.requestId, signal: running.signal, headers: ctx.headers, caller: ctx.caller }, tools.deps);
       // A cancelled request gets no response (MCP cancellation); its stream just ends.
       // The protocol layer's response object is `{result, jsonrpc, id}`, in that order.
       const event = running.signal.aborted ? '' : `event: message\ndata: {"result":${resultJson(result)},"jsonrpc":"2.0","id":${typeof call.id === 'number' ? call.id : JSON.stringify(call.id)}}\n\n`;
