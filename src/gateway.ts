@@ -14,6 +14,7 @@ import { buildRestServer } from './adapters/rest/server.js';
 import type { GatewayConfig } from './settings/index.js';
 import { checkBaseUriNamespaces } from './ops/base-uri-check.js';
 import { createAuditInterceptor } from './core/audit.js';
+import { auditWriterOf } from './ops/audit-line.js';
 import { Invoker } from './core/invoker.js';
 import type { Caller } from './core/operation.js';
 import { GatewayError } from './core/errors.js';
@@ -150,7 +151,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let scheduleRunner: ScheduleRunner | undefined;
   const ledgerGate = new LedgerGate();
   // The ledger goes first: its seat guard may refuse a call, which the audit line then records.
-  const invoker = new Invoker(upstream, [ledgerGate, createAuditInterceptor(logger)]);
+  const invoker = new Invoker(upstream, [ledgerGate, createAuditInterceptor(logger, auditWriterOf(logger))]);
   // The capability served now (a reload replaces it): scheduled changes run the call it declares at their due time.
   let current = capability;
   const servedCalls = function* (): Generator<CompiledCall> {

@@ -24,8 +24,11 @@ function scalarAt(values: InputValues, input: AuditInput): string | number | boo
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
 }
 
-/** createAuditInterceptor logs every mutating call after the upstream answered (or failed). */
-export function createAuditInterceptor(logger: Logger): CallInterceptor {
+/** AuditWriter writes one record as its line, or returns false for the logger to write it (ops/audit-line.ts). */
+export type AuditWriter = (fields: Record<string, unknown>) => boolean;
+
+/** createAuditInterceptor logs every mutating call after the upstream answered (or failed); `write` serializes the line, when given. */
+export function createAuditInterceptor(logger: Logger, write?: AuditWriter): CallInterceptor {
   return {
     name: 'audit',
     appliesTo: isMutating,
@@ -37,7 +40,7 @@ export function createAuditInterceptor(logger: Logger): CallInterceptor {
       line['keyId'] = ctx.caller?.id;
       line['upstreamStatus'] = outcome.status;
       line['code'] = outcome.error?.code;
-      logger.info(line, 'audit');
+      if (write === undefined || !write(line)) logger.info(line, 'audit');
     },
   };
 }
