@@ -7,13 +7,13 @@
  *   every module on disk (NODE_COMPILE_CACHE, else the OS temp directory;
  *   NODE_DISABLE_COMPILE_CACHE=1 turns it off), so later starts skip most
  *   parsing and compiling. Node 20 has no such API: nothing happens there.
- * - Once every module is loaded, the young generation is held at its size
- *   until the gateway is ready (ops/young-generation.ts).
+ * - Once every module is loaded, V8 runs with the boot's settings until the
+ *   gateway is ready (ops/boot-tuning.ts).
  */
 import module from 'node:module';
-import { holdYoungGeneration } from './ops/young-generation.js';
+import { enterBoot } from './ops/boot-tuning.js';
 
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 const { runCommand } = await import('./command.js');
-holdYoungGeneration();
+enterBoot();
 await runCommand(process.argv.slice(2));

@@ -20,7 +20,7 @@ import { ledgerWanted } from './ledger/config.js';
 import { LedgerLockedError } from './ledger/database.js';
 import { StartupError } from './ops/startup-error.js';
 import { VERSION } from './version.js';
-import { releaseYoungGeneration } from './ops/young-generation.js';
+import { leaveBoot } from './ops/boot-tuning.js';
 
 /** debugWanted: stack traces are for --log-level debug (or GATEWAY_LOG_LEVEL / LOG_LEVEL debug or trace) only. */
 function debugWanted(): boolean {
@@ -220,8 +220,8 @@ async function runServe(args: string[]): Promise<number> {
   // An MCP stdio client ends the session by closing stdin.
   void gateway.mcp?.ended.then(() => grace.close());
   gateway.logger.info({ rest: gateway.restUrl, mcp: gateway.mcpUrl }, 'gateway ready');
-  // Booted: from now on the young generation grows with the load, as V8 grows it (ops/young-generation.ts).
-  releaseYoungGeneration();
+  // Booted: V8's own settings from now on (ops/boot-tuning.ts).
+  leaveBoot();
   return -1; // keep running
 }
 
