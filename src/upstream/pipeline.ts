@@ -177,7 +177,22 @@ export class CallPipeline {
             const waitMs = this.pace(deadline);
             if (waitMs > 0) await this.paceWait(waitMs, deadline);
           }
-          res = await this.transport(request, deadline);
+          const credential = this.credential;
+          const used = credential.headerValue();
+          if (credential.refreshable || typeof used === 'object') res = await this.refreshingTransport(request, deadline, used);
+          else {
+            // A cached credential that cannot be refreshed: the exchange itself, observed here.
+            if (this.headerName !== undefined && used !== undefined) request.headers[this.headerName] = used;
+            const started = performance.now();
+            try {
+              res = await exchange(this.pool, request, deadline);
+            } catch (err) {
+              const error = classify(err, op, deadline);
+              this.observer?.attempt(op, error.code, performance.now() - started);
+              throw error;
+            }
+            this.observer?.attempt(op, res.statusCode, performance.now() - started);
+          }
         } catch (err) {
           breaker?.leave(admission, err instanceof GatewayError ? err.code : 'NGW_ERR_UPSTREAM_UNREACHABLE');
           // Attempts that failed to connect are repeated, within the deadline.
@@ -223,42 +238,14 @@ export class CallPipeline {
     }
   }
 
-  /**
-   * transport performs one upstream request with the current credential. Not async itself on the common
-   * path (a cached credential, no refresh possible): the exchange's own promise is observed and classified.
-   */
-  private transport(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
-    const credential = this.credential;
-    if (credential.refreshable) return this.refreshingTransport(request, deadline);
-    const started = performance.now();
-    const used = credential.headerValue();
-    if (typeof used === 'object') return this.refreshingTransport(request, deadline);
-    const headerName = this.headerName;
-    if (headerName !== undefined && used !== undefined) request.headers[headerName] = used;
-    return this.observed(exchange(this.pool, request, deadline), started, deadline);
-  }
-
-  private async observed(pending: Promise<UpstreamResponse>, started: number, deadline: CallDeadline): Promise<UpstreamResponse> {
-    try {
-      const res = await pending;
-      this.observer?.attempt(this.op, res.statusCode, performance.now() - started);
-      return res;
-    } catch (err) {
-      const error = classify(err, this.op, deadline);
-      this.observer?.attempt(this.op, error.code, performance.now() - started);
-      throw error;
-    }
-  }
-
   /** refreshingTransport awaits a credential being fetched, and refreshes it once when the upstream answers 401. */
-  private async refreshingTransport(request: UpstreamRequest, deadline: CallDeadline): Promise<UpstreamResponse> {
+  private async refreshingTransport(request: UpstreamRequest, deadline: CallDeadline, value: string | Promise<string> | undefined): Promise<UpstreamResponse> {
     const observer = this.observer;
     const headerName = this.headerName;
     const credential = this.credential;
     const started = performance.now();
     try {
-      let used = credential.headerValue();
-      if (typeof used === 'object') used = await used;
+      const used = typeof value === 'object' ? await value : value;
       if (headerName !== undefined && used !== undefined) request.headers[headerName] = used;
       let res = await exchange(this.pool, request, deadline);
       if (res.statusCode === 401 && credential.refreshable && headerName !== undefined && used !== undefined) {
