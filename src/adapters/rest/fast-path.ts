@@ -475,8 +475,20 @@ function ownHeaders(state: InFlight): string[] {
   return headers;
 }
 
+// An upstream answers one Content-Type again and again: the last one and its answer are kept.
+let lastContentType = '';
+let lastWithCharset = '';
+
 /** withUtf8Charset adds `; charset=utf-8` to a JSON media type without a charset (fastify does so for string payloads). */
 function withUtf8Charset(contentType: string): string {
+  if (contentType !== lastContentType) {
+    lastWithCharset = addUtf8Charset(contentType);
+    lastContentType = contentType;
+  }
+  return lastWithCharset;
+}
+
+function addUtf8Charset(contentType: string): string {
   const semicolon = contentType.indexOf(';');
   const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).toLowerCase();
   if (!mediaType.includes('json') || /;\s*charset=/i.test(contentType)) return contentType;
