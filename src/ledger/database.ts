@@ -13,6 +13,8 @@ export interface SqlRunner {
   readonly dialect: SqlDialect;
   /** query runs one parameterized statement and returns its rows. */
   query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** one runs one parameterized statement and returns its first row (the embedded store builds no row array). */
+  one<R extends object>(sql: string, params?: readonly unknown[]): Promise<R | undefined>;
   /** exec runs several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

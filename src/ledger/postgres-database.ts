@@ -22,6 +22,9 @@ function runner(client: pg.Pool | pg.PoolClient | pg.Client): SqlRunner {
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
       return (await client.query<R>(sql, params === undefined ? undefined : [...params])).rows;
     },
+    async one<R extends object>(sql: string, params?: readonly unknown[]): Promise<R | undefined> {
+      return (await client.query<R>(sql, params === undefined ? undefined : [...params])).rows[0];
+    },
     async exec(sql: string): Promise<void> {
       await client.query(sql);
     },
@@ -67,6 +70,7 @@ export async function openPostgresDatabase(url: string, onError: (err: Error) =>
     dialect: 'postgres',
     description: describeUrl(url),
     query: base.query,
+    one: base.one,
     exec: base.exec,
     async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
       const client = await pool.connect();

@@ -145,6 +145,8 @@ export const POSTGRES_SQL: LedgerSql = {
   completeEntry: `UPDATE ledger_entries SET status = $2, upstream_status = $3, error_code = $4, completed_at = ${t(5)}
       WHERE id = $1::bigint AND status IN ('pending', 'unknown')
       RETURNING organization_id, user_id, old_role, ${ms('prev_active_since')} AS prev_ms`,
+  finishEntry: `UPDATE ledger_entries SET status = $2, upstream_status = $3, error_code = $4, completed_at = ${t(5)}
+      WHERE id = $1::bigint AND status IN ('pending', 'unknown')`,
   restoreSeat: `UPDATE ledger_seats SET role = $3, active_since = ${t(4)}, last_entry_id = NULL
       WHERE organization_id = $1 AND user_id = $2 AND last_entry_id = $5::bigint`,
   markAbandoned: `UPDATE ledger_entries e SET status = 'unknown' WHERE e.status = 'pending' AND NOT ${alive('$1::int')} RETURNING e.id::text AS id`,

@@ -45,6 +45,8 @@ export interface LedgerSql {
   readonly touchOrganization: string;
   /** (entryId, status, upstreamStatus, errorCode, completedMs) → organization_id, user_id, old_role, prev_ms */
   readonly completeEntry: string;
+  /** (entryId, status, upstreamStatus, errorCode, completedMs): completeEntry without reading the row back (no seat to restore). */
+  readonly finishEntry: string;
   /** (organization, user, role, activeSinceMs, entryId): undo a failed change's seat update, if still the last one. */
   readonly restoreSeat: string;
   /** (bootKey) → id: pending intents of processes that are gone become `unknown`. */

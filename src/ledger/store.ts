@@ -74,6 +74,8 @@ export interface OutcomeRecord {
   readonly errorCode: string | undefined;
 }
 
+const NO_SEAT: SeatState = { role: null, activeSinceMs: null };
+
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v)));
 
 function verdictFor(guard: SeatGuardModel, violation: Violation | undefined, overrideReason: string | undefined): GuardVerdict {
@@ -86,18 +88,17 @@ function verdictFor(guard: SeatGuardModel, violation: Violation | undefined, ove
 }
 
 async function lockOrganization(tx: SqlRunner, sql: LedgerSql, organizationId: string): Promise<number | null> {
-  const rows = await tx.query<{ last_ms: number | null }>(sql.lockOrganization, [organizationId]);
-  return num(rows[0]?.last_ms);
+  const row = await tx.one<{ last_ms: number | null }>(sql.lockOrganization, [organizationId]);
+  return num(row?.last_ms);
 }
 
 async function lockSeat(tx: SqlRunner, sql: LedgerSql, organizationId: string, userId: string): Promise<SeatState> {
-  const rows = await tx.query<{ role: string | null; active_ms: number | null }>(sql.lockSeat, [organizationId, userId]);
-  return { role: rows[0]?.role ?? null, activeSinceMs: num(rows[0]?.active_ms) };
+  const row = await tx.one<{ role: string | null; active_ms: number | null }>(sql.lockSeat, [organizationId, userId]);
+  return { role: row?.role ?? null, activeSinceMs: num(row?.active_ms) };
 }
 
 async function inFlightChange(tx: SqlRunner, sql: LedgerSql, organizationId: string, userId: string, nowMs: number, bootKey: number): Promise<PendingChange | undefined> {
-  const rows = await tx.query<{ id: string; request_id: string; recorded_ms: number; deadline_ms: number | null }>(sql.inFlightChange, [organizationId, userId, nowMs, bootKey]);
-  const r = rows[0];
+  const r = await tx.one<{ id: string; request_id: string; recorded_ms: number; deadline_ms: number | null }>(sql.inFlightChange, [organizationId, userId, nowMs, bootKey]);
   return r === undefined ? undefined : { entryId: r.id, requestId: r.request_id, recordedAtMs: Math.round(Number(r.recorded_ms)), deadlineMs: num(r.deadline_ms) };
 }
 
@@ -116,10 +117,15 @@ export class LedgerStore {
 
   /** recordIntent checks the guard and records the intent atomically; a blocked change is recorded as `blocked`. */
   recordIntent(intent: Intent): Promise<IntentResult> {
+    const guard = intent.guard?.policy === 'off' ? undefined : intent.guard;
+    const org = intent.organizationId;
+    // No seat, no organization spacing, not a scheduled run: nothing to lock or check, the intent is one INSERT
+    // (atomic by itself), without a transaction function around it.
+    if (intent.run === undefined && (org === undefined || intent.userId === undefined) && !(guard !== undefined && guard.organizationSpacingMs > 0 && org !== undefined)) {
+      return this.recordPlainIntent(intent);
+    }
     return this.db.transaction(async (tx) => {
-      const org = intent.organizationId;
       const user = intent.userId;
-      const guard = intent.guard?.policy === 'off' ? undefined : intent.guard;
       const isSeat = org !== undefined && user !== undefined;
       const sql = this.sql;
       const run = intent.run;
@@ -130,7 +136,7 @@ export class LedgerStore {
       }
       // Lock order: organization, then seat, everywhere, so two transactions never wait on each other in a cycle.
       const orgLast = guard !== undefined && guard.organizationSpacingMs > 0 && org !== undefined ? await lockOrganization(tx, sql, org) : null;
-      const seat: SeatState = isSeat ? await lockSeat(tx, sql, org, user) : { role: null, activeSinceMs: null };
+      const seat: SeatState = isSeat ? await lockSeat(tx, sql, org, user) : NO_SEAT;
       // The time is read once the locks are held, so recorded order is the order changes really took the seat.
       const nowMs = this.clock();
       let violation: Violation | undefined;
@@ -141,26 +147,20 @@ export class LedgerStore {
         verdict = verdictFor(guard, violation, intent.overrideReason);
       }
       const blocked = verdict === 'blocked';
-      const inserted = await tx.query<{ id: string }>(sql.insertEntry, [
-        nowMs, blocked ? nowMs : null, intent.operation, intent.exposedAs, intent.adapter, org ?? null, user ?? null,
-        seat.role, intent.newRole ?? null, intent.callerId ?? null, intent.requestId, blocked ? 'blocked' : 'pending',
-        blocked ? 'NGW_ERR_CONFLICT' : null, verdict ?? null, violation?.detail ?? null, intent.overrideReason ?? null,
-        this.bootKey, seat.activeSinceMs, blocked ? null : nowMs + intent.upstreamTimeoutMs + IN_FLIGHT_GRACE_MS,
-        intent.capability ?? null, run?.id ?? null,
-      ]);
-      const entryId = (inserted[0] as { id: string }).id;
+      const inserted = await tx.one<{ id: string }>(sql.insertEntry, this.entryParams(intent, nowMs, seat, verdict, violation));
+      const entryId = (inserted as { id: string }).id;
       if (blocked && run !== undefined) {
         await this.reschedule(tx, run.id, violation, nowMs);
         return { entryId, oldRole: seat.role, verdict, violation, recordedMs: nowMs };
       }
       if (blocked && intent.scheduling !== undefined && violation?.allowedAtMs !== undefined) {
         const dueMs = violation.allowedAtMs;
-        const rows = await tx.query<{ id: string }>(sql.insertSchedule, [
+        const row = await tx.one<{ id: string }>(sql.insertSchedule, [
           nowMs, dueMs, intent.capability ?? null, intent.operation, intent.exposedAs, intent.adapter, org ?? null, user ?? null,
           intent.newRole ?? null, intent.scheduling.inputsJson, intent.callerId ?? null, intent.scheduling.callerScopes ?? null,
           intent.requestId, entryId, violation.detail,
         ]);
-        const scheduleId = (rows[0] as { id: string }).id;
+        const scheduleId = (row as { id: string }).id;
         await tx.query(sql.linkEntry, [entryId, scheduleId]);
         return { entryId, oldRole: seat.role, verdict, violation, recordedMs: nowMs, scheduled: { id: scheduleId, dueMs } };
       }
@@ -176,14 +176,38 @@ export class LedgerStore {
     });
   }
 
+  /** recordPlainIntent records an intent with no seat and no guard check: one statement. */
+  private async recordPlainIntent(intent: Intent): Promise<IntentResult> {
+    const nowMs = this.clock();
+    const inserted = await this.db.one<{ id: string }>(this.sql.insertEntry, this.entryParams(intent, nowMs, NO_SEAT, undefined, undefined));
+    return { entryId: (inserted as { id: string }).id, oldRole: null, verdict: undefined, violation: undefined, recordedMs: nowMs };
+  }
+
+  /** entryParams are insertEntry's parameters (see sql.ts). */
+  private entryParams(intent: Intent, nowMs: number, seat: SeatState, verdict: GuardVerdict | undefined, violation: Violation | undefined): unknown[] {
+    const blocked = verdict === 'blocked';
+    return [
+      nowMs, blocked ? nowMs : null, intent.operation, intent.exposedAs, intent.adapter, intent.organizationId ?? null, intent.userId ?? null,
+      seat.role, intent.newRole ?? null, intent.callerId ?? null, intent.requestId, blocked ? 'blocked' : 'pending',
+      blocked ? 'NGW_ERR_CONFLICT' : null, verdict ?? null, violation?.detail ?? null, intent.overrideReason ?? null,
+      this.bootKey, seat.activeSinceMs, blocked ? null : nowMs + intent.upstreamTimeoutMs + IN_FLIGHT_GRACE_MS,
+      intent.capability ?? null, intent.run?.id ?? null,
+    ];
+  }
+
   /**
    * recordOutcome completes an intent; a failed change restores the seat it would have changed. An intent
    * another replica marked `unknown` (our liveness lock was lost for a while) still gets its real outcome.
+   * Resolves once the outcome is durable (its value means nothing).
    */
-  recordOutcome(entryId: string, outcome: OutcomeRecord, scheduled = false): Promise<void> {
+  recordOutcome(entryId: string, outcome: OutcomeRecord, scheduled = false): Promise<unknown> {
+    if (outcome.status !== 'failed' && !scheduled) {
+      // The common case is one statement, atomic by itself, with no row to read back: no transaction function around it.
+      return this.db.query(this.sql.finishEntry, [entryId, outcome.status, outcome.upstreamStatus ?? null, outcome.errorCode ?? null, this.clock()]);
+    }
     return this.db.transaction(async (tx) => {
       const nowMs = this.clock();
-      const rows = await tx.query<{ organization_id: string | null; user_id: string | null; old_role: string | null; prev_ms: number | null }>(
+      const row = await tx.one<{ organization_id: string | null; user_id: string | null; old_role: string | null; prev_ms: number | null }>(
         this.sql.completeEntry,
         [entryId, outcome.status, outcome.upstreamStatus ?? null, outcome.errorCode ?? null, nowMs],
       );
@@ -191,7 +215,6 @@ export class LedgerStore {
         const detail = outcome.upstreamStatus !== undefined ? `upstream answered ${outcome.upstreamStatus}` : (outcome.errorCode ?? null);
         await tx.query(this.sql.finishSchedule, [entryId, outcome.status, nowMs, detail]);
       }
-      const row = rows[0];
       if (outcome.status !== 'failed' || row === undefined || row.organization_id === null || row.user_id === null) return;
       await tx.query(this.sql.restoreSeat, [row.organization_id, row.user_id, row.old_role, num(row.prev_ms), entryId]);
     });
@@ -236,8 +259,8 @@ export class LedgerStore {
 
   /** nextDueMs is when the earliest waiting schedule is due, or undefined. */
   async nextDueMs(): Promise<number | undefined> {
-    const rows = await this.db.query<{ due_ms: number | null }>(this.sql.nextDue);
-    return num(rows[0]?.due_ms) ?? undefined;
+    const row = await this.db.one<{ due_ms: number | null }>(this.sql.nextDue);
+    return num(row?.due_ms) ?? undefined;
   }
 
   /** markAbandoned turns pending intents of processes that are gone into `unknown`; returns how many. */

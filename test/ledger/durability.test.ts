@@ -2,7 +2,7 @@
  * Every ledger commit reaches the disk: a real gateway process runs under
  * strace, and the fsync/fdatasync calls on the ledger's write-ahead log are
  * counted while it records ledgered PATCHes (an intent and an outcome, two
- * commits, each). Counted by the OS-level tool, not a mock. Without strace (or
+ * commits, each), and that reading the ledger syncs nothing. Counted by the OS-level tool, not a mock. Without strace (or
  * ptrace permission) the test says so loudly and skips.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -99,4 +99,11 @@ t.test('every ledger commit is synced to disk (strace counts fsync/fdatasync on 
   t.comment(`${walSyncs} syncs of ledger.db-wal for ${commits} commits (${(walSyncs / commits).toFixed(2)} per commit)`);
   t.ok(walSyncs >= commits, `at least one sync per commit (${walSyncs} >= ${commits})`);
   t.ok(walSyncs <= commits + 4, `about one per commit, not a sync storm (${walSyncs})`);
+  // Reads commit nothing, so they wait for no sync (the ledger is quiet: nothing they read is still unsynced).
+  const beforeReads = syncsOn(traceFile, 'ledger.db-wal');
+  for (let i = 0; i < 20; i++) {
+    const res = await call(url, 'GET', '/v1/ledger?limit=5');
+    t.equal(res.status, 200, `read ${i}`);
+  }
+  t.equal(syncsOn(traceFile, 'ledger.db-wal') - beforeReads, 0, 'reading the ledger syncs nothing');
 });
