@@ -138,8 +138,8 @@ class GroupCommit {
           else job.resolve(job.value);
           continue;
         }
-        if (this.uncommitted.length === 0) control.begin.run();
         this.uncommitted.push(job);
+        if (this.uncommitted.length === 1) control.begin.run();
         if (job.kind === WRITE) {
           job.value = this.runner.run(job.sql, job.params, job.first);
         } else {
@@ -155,8 +155,10 @@ class GroupCommit {
         job.ok = true;
       } catch (err) {
         job.value = err;
+        // A failed read is in no list yet: it fails now.
+        if (job.kind === READ) job.reject(err);
         // SQLite rolled back the whole transaction (disk full, I/O error): every uncommitted job is lost.
-        if (!this.db.inTransaction) this.fail(this.uncommitted.splice(0), err);
+        if (this.uncommitted.length > 0 && !this.db.inTransaction) this.fail(this.uncommitted.splice(0), err);
       }
     }
     this.running = false;
@@ -175,7 +177,11 @@ class GroupCommit {
     try {
       this.control.commit.run();
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // The COMMIT's error is the one its jobs learn.
+      }
       this.fail(jobs, err);
       return;
     }
