@@ -90,6 +90,12 @@ function authenticatedCaller(auth: InboundAuth, headers: IncomingHttpHeaders): C
   return caller;
 }
 
+/** knownCaller is the same check for the MCP port's node:http front: the caller, or undefined for the access hook to refuse. */
+function knownCaller(auth: InboundAuth, headers: IncomingHttpHeaders): Caller | undefined {
+  const caller = auth.authenticate(headers);
+  return caller instanceof GatewayError ? undefined : caller;
+}
+
 /** StartOptions lets embedders (and tests) supply the environment and log destination. */
 export interface StartOptions {
   /** Read again on every reload (with `NAME_FILE` variables); defaults to `process.env`. */
@@ -254,6 +260,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         allowedOrigins: config.mcpAllowedOrigins,
         allowedHosts: config.mcpAllowedHosts,
         authenticate: mcpAuth === undefined ? undefined : (request) => authenticatedCaller(mcpAuth, request.headers),
+        callerOfHeaders: mcpAuth === undefined ? undefined : (headers) => knownCaller(mcpAuth, headers),
         bodyLimitBytes: config.bodyLimitBytes,
         keepAliveTimeoutMs: 72_000,
         scopes,

@@ -7,9 +7,10 @@
  * cannot produce at once (chunked); the fast path writes it whole (Content-Length): that framing
  * difference is what shows each case really took both paths.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
 
@@ -235,5 +236,89 @@ t.test('the fast path and the SDK answer tools/call alike', async (t) => {
     t.equal(await res.body.text(), '', 'no answer to the cancelled call');
     while (heldClosed === closedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     t.equal(heldClosed, closedBefore + 1, 'its upstream request was aborted');
+  });
+
+  /** openSession initializes a session on `at` and returns the headers of its calls. */
+  async function openSession(at: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    const opened = await request(at, {
+      method: 'POST',
+      headers: { ...base, ...extra },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'fast-call-test', version: '1' } } }),
+    });
+    await opened.body.dump();
+    const id = opened.headers['mcp-session-id'];
+    if (opened.statusCode !== 200 || typeof id !== 'string') throw new Error(`initialize on ${at} answered ${opened.statusCode}`);
+    const sessionHeaders = { ...base, ...extra, 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL };
+    await (await request(at, { method: 'POST', headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).body.dump();
+    return sessionHeaders;
+  }
+
+  /** askBothWays sends a call as is (fast path) and with `_meta` (SDK path); the answers must match. */
+  async function askBothWays(t: Test, at: string, sessionHeaders: Record<string, string>, label: string, params: Record<string, unknown>, upstreamCalled = true): Promise<string> {
+    const tag = label.replace(/\W/g, '');
+    const ask = async (variant: string, p: Record<string, unknown>) => {
+      const res = await request(at, { method: 'POST', headers: { ...sessionHeaders, 'x-request-id': `${variant}-${tag}` }, body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: p }) });
+      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+    };
+    const fast = await ask('fast', params);
+    const slow = await ask('slow', { ...params, _meta: {} });
+    t.equal(fast.status, slow.status, `${label}: status`);
+    t.same(stable(fast.headers), stable(slow.headers), `${label}: headers`);
+    t.ok(fast.headers['content-length'] !== undefined, `${label}: written whole`);
+    // An answer the SDK has at once (no upstream call) it writes whole too.
+    if (upstreamCalled) t.equal(slow.headers['transfer-encoding'], 'chunked', `${label}: the SDK streamed it (so each path answered)`);
+    t.equal(fast.body, slow.body.replaceAll(`slow-${tag}`, `fast-${tag}`), `${label}: the same event`);
+    return fast.body;
+  }
+
+  t.test('inbound keys: keyed calls take the fast path, with the same answers and log lines', async (t) => {
+    const digest = (key: string): string => createHash('sha256').update(key).digest('hex');
+    const kgw = await startGatewayProcess({
+      capability: 'capability.yaml',
+      env: { LABEL_STUDIO_API_KEY: 'k', GATEWAY_LEDGER: 'off', GATEWAY_API_KEYS: `reader:${digest('reader-key-0123456789')}:read;writer:${digest('writer-key-0123456789')}:read,write` },
+      args: ['--base-uri', url, '--upstream-retries', '0'],
+    });
+    t.teardown(() => kgw.stop());
+    const at = `${kgw.mcpUrl}/mcp`;
+    const reader = await openSession(at, { authorization: 'Bearer reader-key-0123456789' });
+    const body = await askBothWays(t, at, reader, 'keyed organization', { name: 'get-organization-settings', arguments: { id: 1 } });
+    t.ok(body.includes('"structuredContent":{"id":1'), 'the organization');
+    const denied = await askBothWays(t, at, reader, 'keyed scope denied', { name: 'update-organization', arguments: { id: 1, body: { title: 'Acme' } } }, false);
+    t.match(denied, /"isError":true/, 'a read key calling a write tool gets an error result');
+    for (const tag of ['keyedorganization', 'keyedscopedenied']) {
+      const fastLine = await kgw.waitForLog((l) => l['msg'] === 'tool call completed' && l['reqId'] === `fast-${tag}`);
+      const slowLine = await kgw.waitForLog((l) => l['msg'] === 'tool call completed' && l['reqId'] === `slow-${tag}`);
+      t.equal(fastLine['keyId'], 'reader', `${tag}: the key is named`);
+      const { durationMs: _f, time: _tf, reqId: _rf, ...fastRest } = fastLine;
+      const { durationMs: _s, time: _ts, reqId: _rs, ...slowRest } = slowLine;
+      t.same(fastRest, slowRest, `${tag}: the same log line`);
+    }
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 1 } } });
+    const wrong = await request(at, { method: 'POST', headers: { ...reader, authorization: 'Bearer not-a-key-0123456789' }, body: call });
+    t.equal(wrong.statusCode, 401, 'a wrong key is refused by the access hook');
+    t.match(wrong.headers['www-authenticate'], /resource_metadata/);
+    await wrong.body.dump();
+    const { authorization: _a, ...keyless } = reader;
+    const none = await request(at, { method: 'POST', headers: keyless, body: call });
+    t.equal(none.statusCode, 401, 'no key is refused');
+    await none.body.dump();
+  });
+
+  t.test('a capability set: /mcp/<capability> calls take the fast path, and a session stays on its endpoint', async (t) => {
+    const fgw = await startGatewayProcess({ capability: 'examples/label-studio', env: { LABEL_STUDIO_API_KEY: 'k', GATEWAY_LEDGER: 'off' }, args: ['--base-uri', url, '--upstream-retries', '0'] });
+    t.teardown(() => fgw.stop());
+    const at = `${fgw.mcpUrl}/mcp/organizations`;
+    const own = await openSession(at);
+    const body = await askBothWays(t, at, own, 'scoped organization', { name: 'get-organization-settings', arguments: { id: 1 } });
+    t.ok(body.includes('"structuredContent":{"id":1'), 'the organization');
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'get-organization-settings', arguments: { id: 1 } } });
+    const elsewhere = await request(`${fgw.mcpUrl}/mcp/users`, { method: 'POST', headers: own, body: call });
+    t.equal(elsewhere.statusCode, 404, "the session is not found on another capability's endpoint");
+    await elsewhere.body.dump();
+    const unknown = await request(`${fgw.mcpUrl}/mcp/no-such-capability`, { method: 'POST', headers: own, body: call });
+    t.equal(unknown.statusCode, 404, 'an unknown capability is a 404');
+    t.match(await unknown.body.text(), /no capability named/);
+    const shared = await openSession(`${fgw.mcpUrl}/mcp`);
+    await askBothWays(t, `${fgw.mcpUrl}/mcp`, shared, 'shared endpoint', { name: 'organizations.get-organization-settings', arguments: { id: 1 } });
   });
 });

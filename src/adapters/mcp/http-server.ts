@@ -19,7 +19,7 @@ import { cancelledRequestOf, fastCallOf, McpFastCalls, type SessionState } from 
 import { MCP_METHODS } from './cors.js';
 import { MCP_PATH, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './protected-resource.js';
 import { registerBodyReplay } from '../body-replay.js';
-import { createFrontedServer, RawFront } from './raw-front.js';
+import { createFrontedServer, RawFront, type CallerOfHeaders } from './raw-front.js';
 import type { McpServers } from './server.js';
 import { StatelessCalls, TransportTarget } from './stateless-calls.js';
 
@@ -42,6 +42,11 @@ export interface McpHttpOptions {
   readonly keepAliveTimeoutMs: number;
   /** Inbound authentication of MCP clients, when enabled. */
   readonly authenticate?: Authenticate | undefined;
+  /**
+   * The same check on bare headers, for the node:http front (raw-front.ts): the caller, or undefined
+   * (the access hook then answers the request). Without it, keyed requests all take fastify's path.
+   */
+  readonly callerOfHeaders?: CallerOfHeaders | undefined;
   /** Capability sets: each capability's own tools at `/mcp/<capability>` (src/family/mcp-scopes.ts). */
   readonly scopes?: McpScopeLookup | undefined;
   /** Overrides SESSION_IDLE_TIMEOUT_MS (tests). */
@@ -126,9 +131,12 @@ export class McpHttpServer {
           policy: new AccessPolicy({ allowedOrigins: options.allowedOrigins, allowedHosts: options.allowedHosts, listenHost: options.listenHost }),
           bodyLimitBytes: options.bodyLimitBytes,
           servers,
+          scopes: options.scopes,
           sessions: this.sessions,
+          stateless: options.stateless,
           calls: this.fastCalls,
           authenticated: options.authenticate !== undefined,
+          callerOf: options.callerOfHeaders,
           closing: () => this.closing,
         });
         return createFrontedServer(serverOptions, (req, res) => {

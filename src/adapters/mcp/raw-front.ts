@@ -1,14 +1,16 @@
 /**
- * The MCP port's node:http front: a POST to `/mcp` that can only be a session's
- * `tools/call` (a known session, no Origin, an allowed Host, a JSON body with a
- * Content-Length within the limit) has its body read and parsed here, and a
- * qualifying call (fast-call.ts) is run without fastify's routing, hooks and
- * body parser. Anything else — including a body that turns out not to be such
- * a call — goes to fastify, the body handed back through a `preParsing` hook,
- * so fastify answers it exactly as if it had read the body itself (parse
- * errors, poisoned JSON, limits, the SDK).
+ * The MCP port's node:http front: a POST to `/mcp` (or to a capability set's
+ * `/mcp/<capability>`) that can only be a `tools/call` — a known session of that
+ * endpoint or a stateless server, no Origin, an allowed Host, a valid inbound key
+ * when keys are on, a JSON body with a Content-Length within the limit — has its
+ * body read and parsed here, and a qualifying call (fast-call.ts) is run without
+ * fastify's routing, hooks and body parser. Anything else — including a body that
+ * turns out not to be such a call, and every refusal — goes to fastify, the body
+ * handed back through a `preParsing` hook, so fastify answers it exactly as if it
+ * had read the body itself (parse errors, poisoned JSON, limits, the SDK).
  */
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { Caller } from '../../core/operation.js';
 import { genRequestId } from '../../ops/request-id.js';
 import { carryReadBody, parseJsonBody } from '../body-replay.js';
 import type { AccessPolicy } from './access.js';
@@ -20,40 +22,74 @@ export interface FrontSession extends SessionState {
   readonly servers: ToolLookup;
 }
 
+/** CallerOfHeaders is the inbound key check: the caller, or undefined for fastify's access hook to answer (no key, a bad one). */
+export type CallerOfHeaders = (headers: IncomingHttpHeaders) => Caller | undefined;
+
 /** RawFrontOptions are the MCP server's parts the front reads. */
 export interface RawFrontOptions {
   readonly policy: AccessPolicy;
   readonly bodyLimitBytes: number;
-  /** The `/mcp` endpoint's tools (capability sets' `/mcp/<capability>` endpoints take fastify's path). */
+  /** The `/mcp` endpoint's tools. */
   readonly servers: ToolLookup;
+  /** A capability set's `/mcp/<capability>` endpoints, if any. */
+  readonly scopes: { get(capability: string): ToolLookup | undefined } | undefined;
   readonly sessions: ReadonlyMap<string, FrontSession>;
+  readonly stateless: boolean;
   readonly calls: McpFastCalls;
-  /** Inbound keys on: requests take fastify's path, whose access hook authenticates them. */
+  /** Inbound keys are on: only a request `callerOf` accepts is the front's (without `callerOf`, none is). */
   readonly authenticated: boolean;
+  readonly callerOf: CallerOfHeaders | undefined;
   /** The server is closing: fastify answers (503). */
   closing(): boolean;
+}
+
+const SCOPED_PREFIX = `${MCP_PATH}/`;
+
+/**
+ * plainName: a capability name the router would hand over unchanged (letters, digits, `.`, `_`, `-`);
+ * anything else (percent-encoding, a further segment, a query) is fastify's to route.
+ */
+function plainName(url: string, from: number): boolean {
+  if (from >= url.length) return false;
+  for (let i = from; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x5f || c === 0x2d)) return false;
+  }
+  return true;
 }
 
 /** RawFront decides per request between the front's own path and fastify's. */
 export class RawFront {
   constructor(private readonly options: RawFrontOptions) {}
 
-  /** handle takes `req` (returns true) when it may be a session's tools/call; otherwise fastify gets it untouched. */
+  /** handle takes `req` (returns true) when it may be a tools/call; otherwise fastify gets it untouched. */
   handle(req: IncomingMessage, res: ServerResponse, fastify: Listener): boolean {
-    if (req.method !== 'POST' || req.url !== MCP_PATH) return false;
+    if (req.method !== 'POST') return false;
     const o = this.options;
+    const servers = this.endpointOf(req.url ?? '');
+    if (servers === undefined) return false;
     const headers = req.headers;
-    if (headers.origin !== undefined || o.authenticated || o.closing()) return false;
-    const sessionId = headers['mcp-session-id'];
-    if (typeof sessionId !== 'string') return false;
-    const session = o.sessions.get(sessionId);
-    if (session === undefined || session.servers !== o.servers) return false;
+    if (headers.origin !== undefined || o.closing()) return false;
+    let sessionId: string | undefined;
+    let session: FrontSession | undefined;
+    if (!o.stateless) {
+      const id = headers['mcp-session-id'];
+      if (typeof id !== 'string') return false;
+      session = o.sessions.get(id);
+      if (session === undefined || session.servers !== servers) return false;
+      sessionId = id;
+    }
     const length = headers['content-length'];
     if (length === undefined || headers['transfer-encoding'] !== undefined) return false;
     const bytes = Number(length);
     if (!(bytes > 0 && bytes <= o.bodyLimitBytes)) return false;
     if (!o.policy.hostAllowed(headers.host, req.socket.localPort)) return false;
-    (req as PendingRequest)[kPending] = new PendingBody(this, res, sessionId, session, fastify);
+    let caller: Caller | undefined;
+    if (o.authenticated) {
+      caller = o.callerOf?.(headers);
+      if (caller === undefined) return false;
+    }
+    (req as PendingRequest)[kPending] = new PendingBody(this, res, servers, sessionId, session, caller, fastify);
     req.on('data', onBodyData);
     req.on('end', onBodyEnd);
     // A client that leaves mid-body ends nothing: the request is dropped. Its 'error' must not be unhandled.
@@ -61,20 +97,28 @@ export class RawFront {
     return true;
   }
 
+  /** endpointOf is the tools behind a POST's path: `/mcp`, a served `/mcp/<capability>`, or undefined. */
+  private endpointOf(url: string): ToolLookup | undefined {
+    if (url === MCP_PATH) return this.options.servers;
+    const scopes = this.options.scopes;
+    if (scopes === undefined || !url.startsWith(SCOPED_PREFIX) || !plainName(url, SCOPED_PREFIX.length)) return undefined;
+    return scopes.get(url.slice(SCOPED_PREFIX.length));
+  }
+
   /** bodyRead runs a call the body turned out to be, or hands the request (and the body) to fastify. */
   bodyRead(req: IncomingMessage, pending: PendingBody): void {
     const body = pending.chunks.length === 1 ? (pending.chunks[0] as Buffer) : Buffer.concat(pending.chunks, pending.received);
     // As fastify's parser reads it (a poisoned body, escaped or not, is fastify's to refuse).
     const message = parseJsonBody(body.toString('utf8'));
-    const session = pending.session;
-    const call = message === undefined ? undefined : fastCallOf(message, req.headers, session.servers);
+    const call = message === undefined ? undefined : fastCallOf(message, req.headers, pending.servers);
     if (call === undefined) {
       carryReadBody(req, body);
       pending.fastify(req, pending.res);
       return;
     }
-    session.lastSeenMs = Date.now();
-    void this.options.calls.serve(session.servers, call, pending.sessionId, session, { requestId: genRequestId(req), headers: req.headers, caller: undefined }, pending.res);
+    const session = pending.session;
+    if (session !== undefined) session.lastSeenMs = Date.now();
+    void this.options.calls.serve(pending.servers, call, pending.sessionId, session, { requestId: genRequestId(req), headers: req.headers, caller: pending.caller }, pending.res);
   }
 }
 
@@ -90,8 +134,10 @@ class PendingBody {
   constructor(
     readonly front: RawFront,
     readonly res: ServerResponse,
-    readonly sessionId: string,
-    readonly session: FrontSession,
+    readonly servers: ToolLookup,
+    readonly sessionId: string | undefined,
+    readonly session: FrontSession | undefined,
+    readonly caller: Caller | undefined,
     readonly fastify: Listener,
   ) {}
 }
