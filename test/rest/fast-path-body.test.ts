@@ -321,6 +321,44 @@ t.test('a streamed answer keeps backpressure: an upstream whose client does not 
   t.equal(hash.digest('hex'), expected.digest('hex'), 'unchanged');
 });
 
+t.test('a client that leaves mid-stream releases the upstream: its connection is closed before the body ended', async (t) => {
+  let upstreamClosed: ((finished: boolean) => void) | undefined;
+  const closed = new Promise<boolean>((resolve) => (upstreamClosed = resolve));
+  const upstream = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.on('close', () => upstreamClosed?.(res.writableFinished));
+    let written = 0;
+    const pump = (): void => {
+      while (written < TOTAL_BYTES) {
+        written += CHUNK.length;
+        if (!res.write(CHUNK)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+  const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const gw = await startGatewayProcess({ capability: 'capability.yaml', env: { LABEL_STUDIO_API_KEY: 'k' }, args: ['--base-uri', base, '--upstream-retries', '0'] });
+  t.teardown(() => gw.stop());
+
+  const res = await request(`${gw.url}/v1/api/organizations?ordering=leave`, { reset: true });
+  t.equal(res.statusCode, 200);
+  let received = 0;
+  for await (const chunk of res.body) {
+    received += (chunk as Buffer).length;
+    // Leave after the first megabyte.
+    if (received > 1024 * 1024) break;
+  }
+  t.equal(await closed, false, 'the upstream response was cut off unfinished: the gateway let go of it');
+  t.equal((await request(`${gw.url}/healthz`)).statusCode, 200, 'the gateway still serves');
+});
+
 t.test('the fast path serves a valid body itself and hands any other to fastify with its bytes', async (t) => {
   const { url, seen } = await startUpstream(t);
   const app = buildTestRestServer(t, 'capability.yaml', { env: { LABEL_STUDIO_API_KEY: 'k' }, baseUri: url, options: { bodyLimitBytes: BODY_LIMIT } });

@@ -14,7 +14,6 @@
 import { AcceptedAnswer } from '../../core/accepted.js';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { parse as parseQuery } from 'fast-querystring';
 import type { Logger } from 'pino';
@@ -38,6 +37,7 @@ import { admitsBody, BODY_METHODS, PendingBody, readBody, type BodyServer, type 
 import { collectInputs } from './inputs.js';
 import { BUFFERED_BODY_MAX_BYTES, isJsonContentType, PASSED_HEADERS, warningHeader } from './reply-headers.js';
 import { MAX_URL_CHARS } from './security-hooks.js';
+import { streamAnswer } from './stream-answer.js';
 
 /** MAX_PARAM_CHARS mirrors the router's maxParamLength (a longer one is fastify's 414). */
 const MAX_PARAM_CHARS = 256;
@@ -350,7 +350,7 @@ export class RestFastPath implements BodyServer<FastRoute> {
           upstream.body.on('error', ignoreStreamError);
           upstream.body.destroy();
           res.end();
-        } else pipeline(upstream.body, res, ignoreStreamError);
+        } else streamAnswer(upstream.body, res);
         return;
       }
       // A collected body (exchange.ts) is at hand: no async read for it.
