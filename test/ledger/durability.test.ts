@@ -18,6 +18,7 @@ const STRACE = '/usr/bin/strace';
 const CAPABILITY = 'test/fixtures/capabilities/ledger.yaml';
 const CHANGES = 40;
 const SYNC_CALL = /\b(fsync|fdatasync)\((\d+)<([^>]*)>\)/;
+const TIMED_SYNC_CALL = /^\d+\s+(\d+\.\d+)\s+(?:fsync|fdatasync)\(\d+<([^>]*)>(?:\)| <unfinished)/;
 
 function straceWorks(): string | undefined {
   if (!existsSync(STRACE)) return `${STRACE} is not installed (apt-get install -y strace; .ci/run does)`;
@@ -35,18 +36,17 @@ function syncsOn(traceFile: string, suffix: string): number {
   return n;
 }
 
-/** settledSyncs counts the WAL syncs once strace's file has not changed for 300 ms (at most 5 s). */
-async function settledSyncs(traceFile: string): Promise<number> {
-  const deadline = Date.now() + 5_000;
-  let last = readFileSync(traceFile, 'utf8').length;
-  let quietSince = Date.now();
-  while (Date.now() - quietSince < 300 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const size = readFileSync(traceFile, 'utf8').length;
-    if (size !== last) quietSince = Date.now();
-    last = size;
+/**
+ * walSyncTimes are the start times (strace -ttt: epoch seconds at the call's entry) of the sync calls on files ending
+ * in `suffix`, a call split by another thread's output (`<unfinished ...>`) included.
+ */
+function walSyncTimes(traceFile: string, suffix: string): number[] {
+  const times: number[] = [];
+  for (const line of readFileSync(traceFile, 'utf8').split('\n')) {
+    const m = TIMED_SYNC_CALL.exec(line);
+    if (m !== null && (m[2] as string).endsWith(suffix)) times.push(Number(m[1]));
   }
-  return syncsOn(traceFile, 'ledger.db-wal');
+  return times;
 }
 
 /** waitForReady resolves with the REST url from the 'gateway ready' line. */
@@ -80,7 +80,7 @@ t.test('every ledger commit is synced to disk (strace counts fsync/fdatasync on 
   t.teardown(() => sim.close());
   const traceFile = join(dir, 'strace.txt');
   // -y prints each descriptor's path, so syncs of the ledger's WAL are told apart from anything else.
-  const child = spawn(STRACE, ['-f', '-qq', '-y', '-e', 'trace=fsync,fdatasync', '-o', traceFile, process.execPath, CLI, 'serve', CAPABILITY, '--rest-port', '0', '--mcp-port', '0', '--ledger-dir', join(dir, 'ledger')], {
+  const child = spawn(STRACE, ['-f', '-qq', '-y', '-ttt', '-e', 'trace=fsync,fdatasync', '-o', traceFile, process.execPath, CLI, 'serve', CAPABILITY, '--rest-port', '0', '--mcp-port', '0', '--ledger-dir', join(dir, 'ledger')], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', LABEL_STUDIO_API_KEY: sim.legacyToken, GATEWAY_BASE_URI: sim.url },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,11 +114,21 @@ t.test('every ledger commit is synced to disk (strace counts fsync/fdatasync on 
   t.ok(walSyncs >= commits, `at least one sync per commit (${walSyncs} >= ${commits})`);
   t.ok(walSyncs <= commits + 4, `about one per commit, not a sync storm (${walSyncs})`);
   // Reads commit nothing, so they wait for no sync (the ledger is quiet: nothing they read is still unsynced).
-  // The trace file trails the gateway: counted once it has stopped growing, before and after the reads.
-  const beforeReads = await settledSyncs(traceFile);
+  // Counted by time, as the trace file trails the gateway: syncs that started between the first read and the last
+  // answer, once a change made after the reads shows its sync in the file (strace writes calls in order).
+  const readsFrom = Date.now() / 1000;
   for (let i = 0; i < 20; i++) {
     const res = await call(url, 'GET', '/v1/ledger?limit=5');
     t.equal(res.status, 200, `read ${i}`);
   }
-  t.equal((await settledSyncs(traceFile)) - beforeReads, 0, 'reading the ledger syncs nothing');
+  const readsUntil = Date.now() / 1000;
+  const marker = await call(url, 'PATCH', '/v1/enforce/1/memberships', { user_id: 15, role: CHANGES % 2 === 0 ? 'AN' : 'RE' });
+  t.equal(marker.status, 200, 'a change after the reads');
+  const markerDeadline = Date.now() + 10_000;
+  while (!walSyncTimes(traceFile, 'ledger.db-wal').some((at) => at > readsUntil) && Date.now() < markerDeadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const times = walSyncTimes(traceFile, 'ledger.db-wal');
+  t.ok(times.some((at) => at > readsUntil), 'the change after the reads shows its sync');
+  t.equal(times.filter((at) => at >= readsFrom && at <= readsUntil).length, 0, 'reading the ledger syncs nothing');
 });
