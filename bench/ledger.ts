@@ -191,7 +191,7 @@ export function formatLedgerTable(r: LedgerResults): string {
   return [
     `### Role-change ledger: embedded SQLite store against the ledger off (medians of ${r.rounds} round(s))`,
     '',
-    `The shipped capability; PATCH \`/v1/api/organizations/1\` (declares \`x-ledger\`: an intent and an outcome commit each, both synced) at ${r.connections} connections against the static upstream, alternating with the ledger-off gateway (bench/ledger.ts). One fdatasync on this disk: ${fixed(r.fdatasyncMs, 3)} ms.`,
+    `The shipped capability; PATCH \`/v1/api/organizations/1\` (declares \`x-ledger\`: an intent durable before the upstream call and an outcome before the answer, committed and synced in groups with concurrent changes) at ${r.connections} connections against the static upstream, alternating with the ledger-off gateway (bench/ledger.ts). One fdatasync on this disk: ${fixed(r.fdatasyncMs, 3)} ms.`,
     '',
     '| | ledger off | ledger on |',
     '| --- | ---: | ---: |',
