@@ -14,6 +14,7 @@ import { renderCapabilityOpenApi } from './adapters/rest/openapi-document.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { hashApiKey, loadApiKeys } from './security/api-keys.js';
 import { InboundAuth } from './security/inbound-auth.js';
+import { checkBaseUriNamespaces } from './ops/base-uri-check.js';
 import { describeConfig, printableConfig, secretValues } from './ops/effective-config.js';
 import { EnvFileError, readEnvironment, type Environment } from './ops/env-files.js';
 import { ledgerWanted } from './ledger/config.js';
@@ -67,7 +68,10 @@ function runCheck(paths: string[]): number {
     process.stderr.write('naftiko-gateway check: missing <capability.yaml>\n');
     return 2;
   }
-  const check = checkCapabilitySet(paths, { env: process.env, baseUris: parseBaseUris(process.env[ENV.baseUris] ? [process.env[ENV.baseUris] as string] : []) });
+  const baseUris = parseBaseUris(process.env[ENV.baseUris] ? [process.env[ENV.baseUris] as string] : []);
+  const check = checkCapabilitySet(paths, { env: process.env, baseUris });
+  // The same refusal `serve` would make (exit 2), before a misleading "ok".
+  if (check.set !== undefined) checkBaseUriNamespaces(baseUris, check.set.served.upstreams.map((u) => u.namespace));
   let failed = !check.ok;
   for (const result of check.results) {
     const file = result.file;
@@ -248,6 +252,7 @@ function logError(gateway: RunningGateway | undefined, message: unknown): void {
 /** printConfig prints the effective configuration; exit 1 when the capability itself has errors. */
 function printConfig(config: GatewayConfig, flags: FlagValues, env: Environment): number {
   const set = checkCapabilitySet(config.capabilityPaths ?? [config.capabilityPath], { env, baseUris: config.baseUris });
+  if (set.set !== undefined) checkBaseUriNamespaces(config.baseUris, set.set.served.upstreams.map((u) => u.namespace));
   // The set as one capability: its listeners, every file's problems and every secret to mask.
   const first = set.results[0];
   const check: CheckResult = {

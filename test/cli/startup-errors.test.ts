@@ -78,6 +78,16 @@ t.test('a --base-uri namespace that names no upstream is an error, not ignored',
   const fromEnv = await runCli(['serve', 'capability.yaml', '--rest-port', '0', '--mcp-port', '0'], { ...KEY, GATEWAY_BASE_URI: 'nope=http://127.0.0.1:9' });
   t.equal(fromEnv.code, 2);
   t.match(fromEnv.stderr, /no upstream is named "nope"/);
+  // `check` and `--print-config` refuse it the same way instead of reporting "ok".
+  const check = await runCli(['check', 'capability.yaml'], { ...KEY, GATEWAY_BASE_URI: 'nope=http://127.0.0.1:9' });
+  t.equal(check.code, 2, check.stdout);
+  oneLine(t, check.stderr, /^naftiko-gateway: --base-uri \/ GATEWAY_BASE_URI: no upstream is named "nope"/, 'check');
+  t.notMatch(check.stdout, /: ok \(/, 'check does not say ok');
+  const printed = await runCli(['serve', 'capability.yaml', '--print-config', '--base-uri', 'nope=http://127.0.0.1:9'], KEY);
+  t.equal(printed.code, 2, printed.stdout);
+  oneLine(t, printed.stderr, /^naftiko-gateway: --base-uri \/ GATEWAY_BASE_URI: no upstream is named "nope"/, 'print-config');
+  const known = await runCli(['check', 'capability.yaml'], { ...KEY, GATEWAY_BASE_URI: 'label-studio-subpackage-organizations=http://127.0.0.1:9' });
+  t.equal(known.code, 0, known.stderr);
 });
 
 t.test('an unknown GATEWAY_* variable is an error with the closest setting', async (t) => {
