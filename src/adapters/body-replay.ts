@@ -6,12 +6,40 @@
  * JSON syntax, poisoning, limits, validation); and the parse fastify's JSON parser
  * makes, for a front to know it would succeed.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, preParsingHookHandler } from 'fastify';
 import { parse as secureJsonParse } from 'secure-json-parse';
 
 const kReadBody = Symbol('naftiko.readBody');
+
+/**
+ * framedWithin tells whether a front may read a request's body itself: a Content-Length of 1 to
+ * `limitBytes` bytes and no Transfer-Encoding. Anything else is fastify's to read (a longer body is
+ * its 413, refused by Content-Length unread; an empty or chunked one its own).
+ */
+export function framedWithin(headers: IncomingHttpHeaders, limitBytes: number): boolean {
+  const length = headers['content-length'];
+  if (length === undefined || headers['transfer-encoding'] !== undefined) return false;
+  const bytes = Number(length);
+  return bytes > 0 && bytes <= limitBytes;
+}
+
+/** BodyChunks collects a body's chunks as they arrive (Node's parser holds them to the Content-Length). */
+export class BodyChunks {
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+
+  add(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+  }
+
+  /** bytes is the whole body (the one chunk itself when there was one). */
+  bytes(): Buffer {
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.received);
+  }
+}
 
 interface BodyCarrier extends IncomingMessage {
   [kReadBody]?: Buffer | undefined;

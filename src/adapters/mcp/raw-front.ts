@@ -12,7 +12,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Caller } from '../../core/operation.js';
 import { genRequestId } from '../../ops/request-id.js';
-import { carryReadBody, parseJsonBody } from '../body-replay.js';
+import { BodyChunks, carryReadBody, framedWithin, parseJsonBody } from '../body-replay.js';
 import type { AccessPolicy } from './access.js';
 import { fastCallOf, type McpFastCalls, type SessionState, type ToolLookup } from './fast-call.js';
 import { MCP_PATH } from './protected-resource.js';
@@ -79,10 +79,7 @@ export class RawFront {
       if (session === undefined || session.servers !== servers) return false;
       sessionId = id;
     }
-    const length = headers['content-length'];
-    if (length === undefined || headers['transfer-encoding'] !== undefined) return false;
-    const bytes = Number(length);
-    if (!(bytes > 0 && bytes <= o.bodyLimitBytes)) return false;
+    if (!framedWithin(headers, o.bodyLimitBytes)) return false;
     if (!o.policy.hostAllowed(headers.host, req.socket.localPort)) return false;
     let caller: Caller | undefined;
     if (o.authenticated) {
@@ -107,7 +104,7 @@ export class RawFront {
 
   /** bodyRead runs a call the body turned out to be, or hands the request (and the body) to fastify. */
   bodyRead(req: IncomingMessage, pending: PendingBody): void {
-    const body = pending.chunks.length === 1 ? (pending.chunks[0] as Buffer) : Buffer.concat(pending.chunks, pending.received);
+    const body = pending.bytes();
     // As fastify's parser reads it (a poisoned body, escaped or not, is fastify's to refuse).
     const message = parseJsonBody(body.toString('utf8'));
     const call = message === undefined ? undefined : fastCallOf(message, req.headers, pending.servers);
@@ -127,10 +124,7 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 const kPending = Symbol('naftiko.mcpPendingBody');
 
 /** PendingBody is a request whose body the front is reading. */
-class PendingBody {
-  readonly chunks: Buffer[] = [];
-  received = 0;
-
+class PendingBody extends BodyChunks {
   constructor(
     readonly front: RawFront,
     readonly res: ServerResponse,
@@ -139,7 +133,9 @@ class PendingBody {
     readonly session: FrontSession | undefined,
     readonly caller: Caller | undefined,
     readonly fastify: Listener,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 interface PendingRequest extends IncomingMessage {
@@ -147,9 +143,7 @@ interface PendingRequest extends IncomingMessage {
 }
 
 function onBodyData(this: PendingRequest, chunk: Buffer): void {
-  const pending = this[kPending] as PendingBody;
-  pending.chunks.push(chunk);
-  pending.received += chunk.length;
+  (this[kPending] as PendingBody).add(chunk);
 }
 
 function onBodyEnd(this: PendingRequest): void {

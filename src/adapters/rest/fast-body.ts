@@ -13,7 +13,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../../core/operation.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../security/json-depth.js';
-import { carryReadBody, parseJsonBody } from '../body-replay.js';
+import { BodyChunks, carryReadBody, framedWithin, parseJsonBody } from '../body-replay.js';
 
 /** BODY_METHODS are the methods whose JSON bodies the fast path reads. */
 export const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
@@ -25,17 +25,12 @@ const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'appl
 export type BodyValidator = (data: unknown) => boolean;
 
 /**
- * admitsBody tells whether a request's framing lets the fast path read its body: a JSON media type,
- * a Content-Length of 1 to `limitBytes` bytes, no Transfer-Encoding. A longer body is fastify's 413
- * (it refuses it by Content-Length, unread), an empty or chunked one is fastify's too.
+ * admitsBody tells whether a request's framing lets the fast path read its body: a JSON media type and
+ * a body the front may read (framedWithin); any other is fastify's.
  */
 export function admitsBody(headers: IncomingHttpHeaders, limitBytes: number): boolean {
   const type = headers['content-type'];
-  if (type === undefined || !JSON_MEDIA_TYPES.has(type.toLowerCase())) return false;
-  const length = headers['content-length'];
-  if (length === undefined || headers['transfer-encoding'] !== undefined) return false;
-  const bytes = Number(length);
-  return bytes > 0 && bytes <= limitBytes;
+  return type !== undefined && JSON_MEDIA_TYPES.has(type.toLowerCase()) && framedWithin(headers, limitBytes);
 }
 
 /** BodyServer is what the fast path does with a read body: serve it, or hand the request to fastify. */
@@ -52,9 +47,7 @@ export interface BodyServer<R> {
  * PendingBody is a request whose body is being read: what the fast path decided before reading
  * (route, caller, CORS, the validated path/query/header parts) and the bytes so far.
  */
-export class PendingBody<R> {
-  readonly chunks: Buffer[] = [];
-  received = 0;
+export class PendingBody<R> extends BodyChunks {
   /** Set once the body was handed on (served or replayed): a later 'close' is the response's. */
   settled = false;
 
@@ -72,7 +65,9 @@ export class PendingBody<R> {
     readonly params: Record<string, unknown> | undefined,
     readonly query: Record<string, unknown> | undefined,
     readonly headers: Record<string, unknown> | undefined,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 const kPending = Symbol('naftiko.restPendingBody');
@@ -98,9 +93,7 @@ export function readBody<R>(pending: PendingBody<R>): void {
 }
 
 function onBodyData(this: PendingRequest, chunk: Buffer): void {
-  const pending = this[kPending] as PendingBody<unknown>;
-  pending.chunks.push(chunk);
-  pending.received += chunk.length;
+  (this[kPending] as PendingBody<unknown>).add(chunk);
 }
 
 function onBodyEnd(this: PendingRequest): void {
@@ -111,7 +104,7 @@ function onBodyEnd(this: PendingRequest): void {
   pending.res.off('close', onLeftEarly);
   (pending.res as PendingResponse)[kPending] = undefined;
   pending.settled = true;
-  const body = pending.chunks.length === 1 ? (pending.chunks[0] as Buffer) : Buffer.concat(pending.chunks, pending.received);
+  const body = pending.bytes();
   const value = happyBody(body, pending.validate);
   if (value !== undefined && pending.server.serveBody(pending, value)) return;
   carryReadBody(this, body);
