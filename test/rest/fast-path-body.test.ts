@@ -8,14 +8,14 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { fastPathOf } from '../../src/adapters/rest/server.js';
-import { startGatewayProcess } from '../helpers/gateway-process.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { buildTestRestServer } from '../helpers/rest-server.js';
 
 /** LARGE is a JSON answer past the 64 KB the gateway collects (upstream/exchange.ts): it streams. */
@@ -27,6 +27,26 @@ interface Seen {
   readonly url: string;
   readonly body: string;
   readonly contentType: string | undefined;
+}
+
+/** listenLocal listens on a free loopback port (closed at teardown) and returns its base URL. */
+async function listenLocal(t: Test, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** gatewayInFrontOf starts the shipped gateway in front of `upstreamUrl`, without retries (stopped at teardown). */
+async function gatewayInFrontOf(t: Test, upstreamUrl: string): Promise<GatewayProcess> {
+  const gw = await startGatewayProcess({ capability: 'capability.yaml', env: { LABEL_STUDIO_API_KEY: 'k' }, args: ['--base-uri', upstreamUrl, '--upstream-retries', '0'] });
+  t.teardown(() => gw.stop());
+  return gw;
+}
+
+/** sendJson answers `text` as JSON with its Content-Length (and any extra headers). */
+function sendJson(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...extra, 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
 }
 
 /** The upstream: PATCH of organization 1 echoes the body it got; 2 refuses it (400); 3 answers a large chunked body; GETs of the list a large body. */
@@ -41,37 +61,28 @@ async function startUpstream(t: Test): Promise<{ url: string; seen: Seen[] }> {
       seen.push({ method: req.method ?? '', url, body, contentType: req.headers['content-type'] });
       if (req.method === 'PATCH' && url === '/api/organizations/1') {
         const answer = JSON.stringify({ id: 1, patched: JSON.parse(body) as unknown });
-        res.writeHead(200, { 'content-type': 'application/json', etag: '"v2"', 'set-cookie': 'a=b', 'content-length': String(Buffer.byteLength(answer)) });
-        res.end(answer);
+        sendJson(res, 200, answer, { etag: '"v2"', 'set-cookie': 'a=b' });
       } else if (req.method === 'PATCH' && url === '/api/organizations/1/memberships') {
-        const answer = JSON.stringify({ id: 9, organization: 1, ...(JSON.parse(body) as object) });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(answer)) });
-        res.end(answer);
+        sendJson(res, 200, JSON.stringify({ id: 9, organization: 1, ...(JSON.parse(body) as object) }));
       } else if (req.method === 'PATCH' && url === '/api/organizations/2') {
-        const answer = '{"title":["Organization with this title already exists."]}';
-        res.writeHead(400, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(answer)) });
-        res.end(answer);
+        sendJson(res, 400, '{"title":["Organization with this title already exists."]}');
       } else if (req.method === 'PATCH' && url === '/api/organizations/3') {
         // No Content-Length: chunked, of unknown length.
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write(LARGE.slice(0, 30_000));
         res.end(LARGE.slice(30_000));
       } else if (req.method === 'GET' && url === '/api/organizations/?ordering=large') {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(LARGE)) });
-        res.end(LARGE);
+        sendJson(res, 200, LARGE);
       } else if (req.method === 'GET' && url === '/api/organizations/?ordering=chunked') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write(LARGE.slice(0, 50_000));
         res.end(LARGE.slice(50_000));
       } else {
-        res.writeHead(404, { 'content-type': 'application/json', 'content-length': '2' });
-        res.end('{}');
+        sendJson(res, 404, '{}');
       }
     });
   });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, seen };
+  return { url: await listenLocal(t, upstream), seen };
 }
 
 const VOLATILE = new Set(['x-request-id', 'date']);
@@ -251,8 +262,7 @@ t.test('ledgered PATCH with a seat guard: allowed, refused (409) and scheduled (
 
 t.test('large upstream answers stream through the fast path unchanged, as through fastify', async (t) => {
   const { url } = await startUpstream(t);
-  const gw = await startGatewayProcess({ capability: 'capability.yaml', env: { LABEL_STUDIO_API_KEY: 'k' }, args: ['--base-uri', url, '--upstream-retries', '0'] });
-  t.teardown(() => gw.stop());
+  const gw = await gatewayInFrontOf(t, url);
   const large = await compare(t, gw.url, 'GET', '/v1/api/organizations?ordering=large', 'large', {});
   t.equal(large.status, 200);
   t.equal(large.body, LARGE, 'a body past the collect limit, byte for byte');
@@ -298,11 +308,7 @@ t.test('a streamed answer keeps backpressure: an upstream whose client does not 
     };
     pump();
   });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
-  const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const gw = await startGatewayProcess({ capability: 'capability.yaml', env: { LABEL_STUDIO_API_KEY: 'k' }, args: ['--base-uri', base, '--upstream-retries', '0'] });
-  t.teardown(() => gw.stop());
+  const gw = await gatewayInFrontOf(t, await listenLocal(t, upstream));
 
   const res = await request(`${gw.url}/v1/api/organizations?ordering=stream`);
   t.equal(res.statusCode, 200);
@@ -341,11 +347,7 @@ t.test('a client that leaves mid-stream releases the upstream: its connection is
     };
     pump();
   });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
-  const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const gw = await startGatewayProcess({ capability: 'capability.yaml', env: { LABEL_STUDIO_API_KEY: 'k' }, args: ['--base-uri', base, '--upstream-retries', '0'] });
-  t.teardown(() => gw.stop());
+  const gw = await gatewayInFrontOf(t, await listenLocal(t, upstream));
 
   const res = await request(`${gw.url}/v1/api/organizations?ordering=leave`, { reset: true });
   t.equal(res.statusCode, 200);
